@@ -1,0 +1,4 @@
+package dev.infer.protocol;
+
+/** {@code POST /count_token}. */
+public record CountTokenRequest(String prompt) {}

@@ -1,0 +1,6 @@
+package dev.infer.protocol;
+
+import java.util.List;
+
+/** {@code POST /list_models} answer. */
+public record ModelList(List<String> models) {}

@@ -1,0 +1,4 @@
+package dev.infer.protocol;
+
+/** {@code POST /get_worker_address}. */
+public record WorkerAddressRequest(String model) {}

@@ -1,0 +1,209 @@
+package dev.infer.server;
+
+import dev.infer.metrics.Metrics;
+import dev.infer.protocol.ErrorCode;
+import dev.infer.protocol.Json;
+import dev.infer.protocol.ProtocolException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Javalin server as every part of {@code infer} runs one: JSON through {@link Json}, one
+ * exception mapper, {@code GET /health}, {@code GET /metrics}, optional bearer-token check,
+ * loopback unless told otherwise, and request handling on virtual threads where the JDK has them.
+ *
+ * <p>Handlers throw {@link ProtocolException} or {@link HttpError} for failures the caller caused;
+ * anything else is logged with its trace and answered as a 500 whose body names no internals.
+ */
+public final class HttpServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+    /** Default limit on a request body: generous for prompts, small enough to refuse abuse. */
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 16L * 1024 * 1024;
+
+    private final String name;
+    private final Javalin app;
+    private final String host;
+
+    private HttpServer(String name, Javalin app, String host) {
+        this.name = name;
+        this.app = app;
+        this.host = host;
+    }
+
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** The port actually bound (useful after asking for port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    /** {@code http://host:port}, with a wildcard bind address replaced by loopback. */
+    public String baseUrl() {
+        String h = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+        if (h.contains(":")) {
+            h = "[" + h + "]";
+        }
+        return "http://" + h + ":" + port();
+    }
+
+    /** Stops accepting connections and ends the server; in-flight handlers are interrupted. */
+    @Override
+    public void close() {
+        app.stop();
+        log.info("{} stopped", name);
+    }
+
+    /** Reads the request body as {@code type}, with a one-line validation error on any failure. */
+    public static <T> T body(Context ctx, Class<T> type) {
+        return Json.read(ctx.bodyAsBytes(), type);
+    }
+
+    /** Writes {@code value} as the JSON response (status 200). */
+    public static void json(Context ctx, Object value) {
+        ctx.contentType("application/json").result(Json.write(value));
+    }
+
+    /** Builds and starts a server. */
+    public static final class Builder {
+        private final String name;
+        private String host = "127.0.0.1";
+        private int port;
+        private String token;
+        private Set<String> openPaths = Set.of("/health");
+        private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private Metrics metrics;
+        private ErrorRenderer errors = ErrorRenderer.FASTCHAT;
+        private Consumer<Javalin> routes = app -> {};
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host);
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** When non-null, every path but the open ones requires {@code Authorization: Bearer token}. */
+        public Builder token(String token) {
+            this.token = token == null || token.isEmpty() ? null : token;
+            return this;
+        }
+
+        /** Paths answered without a token; {@code /health} by default. */
+        public Builder openPaths(Set<String> paths) {
+            this.openPaths = Set.copyOf(paths);
+            return this;
+        }
+
+        public Builder maxRequestBytes(long bytes) {
+            this.maxRequestBytes = bytes;
+            return this;
+        }
+
+        public Builder metrics(Metrics metrics) {
+            this.metrics = metrics;
+            return this;
+        }
+
+        public Builder errors(ErrorRenderer renderer) {
+            this.errors = Objects.requireNonNull(renderer);
+            return this;
+        }
+
+        public Builder routes(Consumer<Javalin> routes) {
+            this.routes = Objects.requireNonNull(routes);
+            return this;
+        }
+
+        /**
+         * Starts the server.
+         *
+         * @throws java.io.UncheckedIOException or a Javalin exception when the port cannot be bound
+         */
+        public HttpServer start() {
+            Javalin app = Javalin.create(config -> {
+                config.showJavalinBanner = false;
+                config.useVirtualThreads = true;
+                config.startupWatcherEnabled = false;
+                config.jsonMapper(new JavalinJackson(Json.mapper(), true));
+                config.http.maxRequestSize = maxRequestBytes;
+            });
+            installAuth(app);
+            installErrors(app);
+            app.get("/health", ctx -> json(ctx, java.util.Map.of("status", "ok")));
+            if (metrics != null) {
+                Metrics m = metrics;
+                app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(m.scrape()));
+            }
+            routes.accept(app);
+            app.start(host, port);
+            HttpServer server = new HttpServer(name, app, host);
+            log.info("{} listening on {}", name, server.baseUrl());
+            return server;
+        }
+
+        private void installAuth(Javalin app) {
+            if (token == null) {
+                return;
+            }
+            List<String> secrets = List.of(token);
+            app.before(ctx -> {
+                if (openPaths.contains(ctx.path())) {
+                    return;
+                }
+                String header = ctx.header("Authorization");
+                if (header == null) {
+                    throw new HttpError(401, ErrorCode.INVALID_AUTH_KEY,
+                            "missing Authorization header; this server requires 'Bearer <token>'");
+                }
+                if (!Secrets.bearerMatches(header, secrets)) {
+                    throw new HttpError(401, ErrorCode.INCORRECT_AUTH_KEY, "invalid bearer token");
+                }
+            });
+        }
+
+        private void installErrors(Javalin app) {
+            ErrorRenderer r = errors;
+            app.exception(HttpError.class, (e, ctx) -> respond(ctx, r, e.status(), e.code(), e.getMessage()));
+            app.exception(ProtocolException.class, (e, ctx) ->
+                    respond(ctx, r, e.code().httpStatus(), e.code(), e.getMessage()));
+            app.exception(HttpResponseException.class, (e, ctx) -> {
+                ErrorCode code = e.getStatus() == 401 ? ErrorCode.INVALID_AUTH_KEY
+                        : e.getStatus() >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION;
+                String message = switch (e.getStatus()) {
+                    case 413 -> "request body larger than " + maxRequestBytes + " bytes";
+                    case 404 -> "no endpoint " + ctx.method() + " " + ctx.path();
+                    case 405 -> "method " + ctx.method() + " not allowed on " + ctx.path();
+                    default -> e.getMessage();
+                };
+                respond(ctx, r, e.getStatus(), code, message);
+            });
+            app.exception(Exception.class, (e, ctx) -> {
+                log.error("{}: {} {} failed", name, ctx.method(), ctx.path(), e);
+                respond(ctx, r, 500, ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName());
+            });
+        }
+
+        private static void respond(Context ctx, ErrorRenderer r, int status, ErrorCode code, String message) {
+            String line = message == null ? code.name() : message.replace('\n', ' ');
+            ctx.status(status).contentType("application/json").result(Json.write(r.render(status, code, line)));
+        }
+    }
+}
