@@ -43,7 +43,8 @@ class SharedModelEngineTest {
 
     private static GenerationResult generate(LoadedModel model, GenerationRequest request) {
         try {
-            return model.submit(request, GenerationListener.NONE).result().get(30, TimeUnit.SECONDS);
+            return model.submit(request, GenerationListener.NONE).result()
+                    .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
