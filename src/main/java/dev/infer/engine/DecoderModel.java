@@ -25,13 +25,14 @@ final class DecoderModel implements LoadedModel {
     private final ChatTemplate template;
     private final DecoderStep step;
     private final Set<Long> eosIds;
+    private final SamplingParams defaultSampling;
     private final ExecutorService executor;
     private final Set<RunningGeneration> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     DecoderModel(ModelInfo info, OrtSession.SessionOptions sessionOptions, OrtSession session,
             TextTokenizer tokenizer, ChatTemplate template, DecoderStep step, Set<Long> eosIds,
-            ExecutorService executor) {
+            SamplingParams defaultSampling, ExecutorService executor) {
         this.info = info;
         this.sessionOptions = sessionOptions;
         this.session = session;
@@ -39,12 +40,18 @@ final class DecoderModel implements LoadedModel {
         this.template = template;
         this.step = step;
         this.eosIds = Set.copyOf(eosIds);
+        this.defaultSampling = defaultSampling;
         this.executor = executor;
     }
 
     @Override
     public ModelInfo info() {
         return info;
+    }
+
+    @Override
+    public SamplingParams defaultSampling() {
+        return defaultSampling;
     }
 
     /** The ids that end a generation unless a request adds more. */

@@ -67,6 +67,7 @@ class TinyModelEngineTest {
         assertEquals(TinyModels.VOCAB, info.vocabSize());
         assertTrue(info.kvCache());
         assertEquals(1, info.maxBatchSize());
+        assertEquals(new SamplingParams(0.7, 0.9, 0, 1.0, null), counting.defaultSampling());
     }
 
     @Test

@@ -56,6 +56,8 @@ final class TinyModels {
                 'system' %}{{ raise_exception('no system turns here') }}{% endif %}{{ m.content \
                 }} {% endfor %}{% if add_generation_prompt %}the{% endif %}"}
                 """);
+        Files.writeString(dir.resolve("generation_config.json"), "{\"do_sample\": true, "
+                + "\"temperature\": 0.7, \"top_p\": 0.9, \"eos_token_id\": 0}");
         Files.writeString(dir.resolve("config.json"), "{\"eos_token_id\": 0, "
                 + "\"max_position_embeddings\": " + CONTEXT + ", \"vocab_size\": " + VOCAB + "}");
         return dir;
