@@ -73,6 +73,16 @@ final class DecoderModel implements LoadedModel {
 
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
+        return submit(request, listener, step);
+    }
+
+    /** As {@link #submit}, feeding the whole sequence each step whatever the model's cache. */
+    Generation submitWithoutCache(GenerationRequest request, GenerationListener listener) {
+        return submit(request, listener, step.withoutCache());
+    }
+
+    private Generation submit(GenerationRequest request, GenerationListener listener,
+            DecoderStep step) {
         ensureOpen();
         long submitted = System.nanoTime();
         long[] prompt = tokenizer.encode(request.prompt());
