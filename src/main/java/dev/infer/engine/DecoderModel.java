@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A causal language model: generations run one per thread, each with its own KV sequence, all
  * sharing one session. Owns the session, its options and the tokenizer.
+ *
+ * <p>TODO: no batching yet ({@code maxBatchSize} is 1): concurrent generations each run their own
+ * forward passes; continuous batching would reuse {@link DecoderStep} over a batch of sequences.
  */
 final class DecoderModel implements LoadedModel {
     private static final Logger log = LoggerFactory.getLogger(DecoderModel.class);
