@@ -11,6 +11,7 @@ import dev.infer.protocol.CountTokenResponse;
 import dev.infer.protocol.EmbeddingRequest;
 import dev.infer.protocol.EmbeddingResponse;
 import dev.infer.protocol.ErrorCode;
+import dev.infer.protocol.Json;
 import dev.infer.protocol.ModelDetails;
 import dev.infer.protocol.ProtocolException;
 import dev.infer.protocol.ShutdownRequest;
@@ -19,6 +20,8 @@ import dev.infer.server.HttpServer;
 import dev.infer.worker.WorkerMetrics.Outcome;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -171,9 +174,18 @@ public final class WorkerServer implements AutoCloseable {
             drain = Duration.ofMillis(Math.round(r.timeout() * 1000));
         }
         log.info("shutdown requested over HTTP (force={}, drain up to {} s)", force, drain.toMillis() / 1000.0);
+        // Send the whole answer before the shutdown can close the server under it.
+        byte[] answer = Json.write(Map.of("status", force ? "stopping" : "draining",
+                "queue_length", admission.queueLength())).getBytes(StandardCharsets.UTF_8);
+        ctx.res().setContentType("application/json");
+        ctx.res().setContentLength(answer.length);
+        try {
+            ctx.res().getOutputStream().write(answer);
+            ctx.res().flushBuffer();
+        } catch (IOException e) {
+            log.debug("could not answer the shutdown request: {}", e.getMessage());
+        }
         shutdown(force ? Duration.ZERO : drain);
-        HttpServer.json(ctx, Map.of("status", force ? "stopping" : "draining",
-                "queue_length", admission.queueLength()));
     }
 
     /**
