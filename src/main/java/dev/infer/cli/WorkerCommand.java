@@ -7,6 +7,8 @@ import dev.infer.engine.ModelOptions;
 import dev.infer.engine.Models;
 import dev.infer.worker.WorkerOptions;
 import dev.infer.worker.WorkerServer;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -158,6 +160,13 @@ public final class WorkerCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw CliException.usage("--port must be in 0..65535, got " + port);
         }
+        checkUrl("--controller", controller);
+        if (workerAddress != null) {
+            checkUrl("--worker-address", workerAddress);
+        } else if (!noRegister && (host.equals("0.0.0.0") || host.equals("::"))) {
+            log.warn("--host {} with no --worker-address: registering as 127.0.0.1, which only"
+                    + " this machine can reach", host);
+        }
         return WorkerOptions.builder()
                 .host(host)
                 .port(port)
@@ -170,6 +179,18 @@ public final class WorkerCommand implements Callable<Integer> {
                 .heartbeatInterval(seconds(heartbeatInterval))
                 .drainTimeout(seconds(drainTimeout))
                 .build();
+    }
+
+    private static void checkUrl(String flag, String value) {
+        try {
+            URI uri = new URI(value);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return;
+            }
+        } catch (URISyntaxException e) {
+            // Reported below.
+        }
+        throw CliException.usage(flag + " must be an http:// or https:// URL with a host, got '" + value + "'");
     }
 
     private static Duration seconds(double s) {

@@ -93,10 +93,11 @@ public final class RequestMapper {
                 throw outOfRange("max_new_tokens", maxNew, "an integer >= 1");
             }
         }
-        if (promptTokens + maxNew > context) {
+        long needed = (long) promptTokens + maxNew;
+        if (needed > context) {
             throw new ProtocolException(ErrorCode.CONTEXT_OVERFLOW, "this model's context length is "
                     + context + " tokens, but the prompt has " + promptTokens
-                    + " tokens and max_new_tokens asks for " + maxNew + " (" + (promptTokens + maxNew)
+                    + " tokens and max_new_tokens asks for " + maxNew + " (" + needed
                     + " in all); shorten the prompt or lower max_new_tokens");
         }
         // FastChat treats a temperature this small as greedy decoding.

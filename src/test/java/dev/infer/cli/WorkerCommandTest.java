@@ -55,6 +55,13 @@ class WorkerCommandTest {
     }
 
     @Test
+    void a_controller_that_is_not_a_url_is_a_usage_error() {
+        MainTest.Run r = MainTest.run("worker", "--model-path", ".", "--controller", "localhost:21001");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("infer worker: --controller must be an http:// or https:// URL"), r.err());
+    }
+
+    @Test
     void worker_registers_answers_infer_test_and_exits_0_after_infer_kill() throws Exception {
         String model = SharedModels.require(SharedModels.LLAMA_FP16).toString();
         controller = ControllerServer.config().port(0).start();

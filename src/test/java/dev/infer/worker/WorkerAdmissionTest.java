@@ -168,6 +168,21 @@ class WorkerAdmissionTest {
         assertTrue(!worker.terminated().isDone());
     }
 
+    @Test
+    void with_a_token_every_endpoint_but_health_requires_it() throws Exception {
+        worker = WorkerServer.start(model, WorkerOptions.builder().port(0).register(false)
+                .token("s3cret").build());
+        assertEquals(401, http.send(post("/worker_get_status", ""), HttpResponse.BodyHandlers.ofString())
+                .statusCode());
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(worker.address() + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(worker.address()
+                + "/worker_get_status")).header("Authorization", "Bearer s3cret")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ok.statusCode());
+        assertEquals("scripted", Json.mapper().readTree(ok.body()).get("model_names").get(0).asText());
+    }
+
     private int queueLengthQuietly() {
         try {
             return queueLength();

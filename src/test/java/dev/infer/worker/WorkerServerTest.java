@@ -177,6 +177,11 @@ class WorkerServerTest {
     }
 
     @Test
+    void a_huge_max_new_tokens_is_a_context_overflow_not_an_integer_overflow() throws Exception {
+        assertRefused("{\"prompt\": \"hi\", \"max_new_tokens\": 2147483647}", 400, 40303, "2147483647");
+    }
+
+    @Test
     void prompt_and_messages_together_or_neither_are_refused() throws Exception {
         assertRefused("{\"prompt\": \"hi\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}",
                 400, 40001, "not both");
