@@ -76,9 +76,7 @@ final class ChatTemplate {
                 return t.getMessage();
             }
         }
-        String message = error.getMessage();
-        int raised = message == null ? -1 : message.indexOf(TemplateRaise.PREFIX);
-        return raised >= 0 ? message.substring(raised + TemplateRaise.PREFIX.length()) : message;
+        return error.getMessage();
     }
 
     private static Jinjava newJinjava() {
@@ -108,15 +106,9 @@ final class ChatTemplate {
     /** What {@code raise_exception} throws. */
     static final class TemplateRaise extends RuntimeException {
         private static final long serialVersionUID = 1L;
-        static final String PREFIX = "raise_exception: ";
 
         TemplateRaise(String message) {
-            super(PREFIX + message);
-        }
-
-        @Override
-        public String getMessage() {
-            return super.getMessage().substring(PREFIX.length());
+            super(message);
         }
     }
 }
