@@ -51,8 +51,16 @@ public class WorkerBench {
             prompt = tok.encode(PROMPT).getIds();
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-                OrtSession session = env.createSession(dir.resolve("model.onnx").toString(), opts)) {
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            // The same session options as the engine's, so the two differ only in the loop around them.
+            opts.setInterOpNumThreads(1);
+            run(env, opts, worker, dir, prompt, tokens, rounds);
+        }
+    }
+
+    static void run(OrtEnvironment env, OrtSession.SessionOptions opts, String worker, Path dir, long[] prompt,
+            int tokens, int rounds) throws Exception {
+        try (OrtSession session = env.createSession(dir.resolve("model.onnx").toString(), opts)) {
             PlainLoop plain = new PlainLoop(env, session);
             String body = "{\"prompt\": \"" + PROMPT + "\", \"temperature\": 0, \"max_new_tokens\": "
                     + tokens + "}";
