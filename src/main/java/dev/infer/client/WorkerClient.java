@@ -74,6 +74,16 @@ public final class WorkerClient {
                 url + ": stream ended " + (last == null ? "before any chunk" : "without a finish reason"), null);
     }
 
+    /**
+     * Starts a generation and returns at once; read it with {@link GenerateStream#next}, which
+     * takes a deadline per chunk, and close it when done.
+     *
+     * @param headerTimeout the longest wait for the worker's response headers
+     */
+    public GenerateStream openStream(String address, GenerateRequest request, Duration headerTimeout) {
+        return GenerateStream.open(http, url(address, "/worker_generate_stream"), request, headerTimeout);
+    }
+
     public EmbeddingResponse embeddings(String address, EmbeddingRequest request) {
         return http.call(url(address, "/worker_get_embeddings"), request, EmbeddingResponse.class, timeout);
     }
