@@ -120,7 +120,7 @@ final class Upstream {
                 throw failure(reasons, lastCode, lastStatus);
             }
             long deadline = System.nanoTime() + firstTokenTimeout.toNanos();
-            GenerateStream stream = workers.openStream(address, request, firstTokenTimeout);
+            GenerateStream stream = workers.openChunkStream(address, request, firstTokenTimeout);
             ErrorCode code;
             int status = 0;
             boolean retryable;
