@@ -2,6 +2,7 @@ package dev.infer.engine;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -48,6 +49,8 @@ public final class Models {
                 sessionOptions.setIntraOpNumThreads(options.threads());
             }
             sessionOptions.setInterOpNumThreads(1);
+            // ONNX Runtime's own warnings (unused initializers and the like) would go to stderr.
+            sessionOptions.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             // From the file path, so ONNX Runtime finds external data (model.onnx.data) beside it.
             session = env.createSession(folder.onnxFile.toString(), sessionOptions);
             tokenizer = TextTokenizer.open(folder.tokenizerFile, folder.specialToken("bos_token"));
