@@ -59,7 +59,7 @@ public final class ApiCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (port < 0 || port > 65535) {
-            throw CliException.usage("--port must be between 0 and 65535, not " + port);
+            throw CliException.usage("--port must be between 0 and 65535, got " + port);
         }
         if (!(firstTokenTimeout > 0) || !(idleTimeout > 0) || !(cacheTtl >= 0)) {
             throw CliException.usage("--first-token-timeout and --idle-timeout must be positive, --cache-ttl not negative");
@@ -70,7 +70,7 @@ public final class ApiCommand implements Callable<Integer> {
         try {
             server = ApiServer.start(config);
         } catch (RuntimeException e) {
-            throw CliException.failure("cannot listen on " + host + ":" + port + ": " + rootMessage(e), e);
+            throw CliException.failure("cannot listen on " + host + ":" + port + ": " + ControllerCommand.bindCause(e), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -83,13 +83,5 @@ public final class ApiCommand implements Callable<Integer> {
 
     private static Duration seconds(double s) {
         return Duration.ofNanos((long) (s * 1e9));
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 }
