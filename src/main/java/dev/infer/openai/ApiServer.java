@@ -51,10 +51,10 @@ public final class ApiServer implements AutoCloseable {
     static ApiServer start(ApiConfig config, Clock clock) {
         ApiMetrics metrics = new ApiMetrics();
         JsonHttp http = new JsonHttp(config.clusterToken());
-        WorkerRouter router = new WorkerRouter(
-                new ControllerClient(config.controllerUrl(), http, Duration.ofSeconds(10)), config.cacheTtl(), clock);
+        ExecutorService executor = VirtualThreads.perTaskExecutor("api-task");
+        WorkerRouter router = new WorkerRouter(new ControllerClient(config.controllerUrl(), http,
+                Duration.ofSeconds(10)), config.cacheTtl(), clock, executor);
         WorkerClient workers = new WorkerClient(http, config.firstTokenTimeout());
-        ExecutorService executor = VirtualThreads.perTaskExecutor("api-choice");
         Upstream upstream = new Upstream(router, workers, config.firstTokenTimeout(), config.idleTimeout(), metrics);
         Completions completions = new Completions(upstream, metrics, executor, fingerprint());
         Embeddings embeddings = new Embeddings(router, workers);
@@ -110,7 +110,7 @@ public final class ApiServer implements AutoCloseable {
             // Tells a buffering reverse proxy (nginx) to pass events on as they come.
             ctx.res().setHeader("X-Accel-Buffering", "no");
             try {
-                ctx.res().flushBuffer();
+                // Headers leave with the first event, not in a packet of their own.
                 return new SseWriter(ctx.res().getOutputStream());
             } catch (IOException e) {
                 throw new UncheckedIOException("client left before the stream started", e);

@@ -73,7 +73,13 @@ final class Completions {
         upstream.router().requireModel(plan.model());
         Header header = header(shape, plan.model());
         List<Upstream.Opened> opened = openAll(plan.requests());
-        SseWriter out = commit.get();
+        SseWriter out;
+        try {
+            out = commit.get();
+        } catch (RuntimeException e) {
+            opened.forEach(Upstream.Opened::close);
+            throw e;
+        }
         List<GenerateChunk> finals;
         try {
             List<Integer> indexes = new ArrayList<>();
@@ -86,7 +92,7 @@ final class Completions {
         }
         try {
             if (plan.includeUsage() && !finals.contains(null)) {
-                out.event(shape.usageChunk(header, usage(plan, finals)));
+                out.event(shape.usageChunk(header, usage(plan, finals)), false);
             }
             out.done();
         } catch (IOException e) {
@@ -100,7 +106,9 @@ final class Completions {
         TextDelta delta = new TextDelta();
         try {
             if (shape == ResponseShape.CHAT) {
-                out.event(shape.chunk(header, index, "assistant", "", null));
+                // The first chunk is already here (the stream was opened on it), so the role
+                // event is not flushed alone: it leaves together with the first text.
+                out.event(shape.chunk(header, index, "assistant", "", null), false);
             }
             while (true) {
                 GenerateChunk chunk;
@@ -115,7 +123,7 @@ final class Completions {
                 boolean last = chunk.finishReason() != null;
                 String text = delta.next(chunk.text(), last);
                 if (!text.isEmpty()) {
-                    out.event(shape.chunk(header, index, null, text, null));
+                    out.event(shape.chunk(header, index, null, text, null), !last);
                 }
                 if (last) {
                     out.event(shape.chunk(header, index, null, null,

@@ -28,7 +28,15 @@ final class SseWriter {
      *
      * @throws IOException when the client has gone; later writes then fail at once
      */
-    synchronized void event(Object value) throws IOException {
+    void event(Object value) throws IOException {
+        event(value, true);
+    }
+
+    /**
+     * Writes one event, sending it at once when {@code flush} is true; otherwise it leaves with the
+     * next flushed one (the role event and the first text of a chat stream travel together).
+     */
+    synchronized void event(Object value, boolean flush) throws IOException {
         if (broken) {
             throw new IOException("client gone");
         }
@@ -36,7 +44,9 @@ final class SseWriter {
             out.write(DATA);
             out.write(Json.write(value).getBytes(StandardCharsets.UTF_8));
             out.write(END);
-            out.flush();
+            if (flush) {
+                out.flush();
+            }
         } catch (IOException e) {
             broken = true;
             throw e;

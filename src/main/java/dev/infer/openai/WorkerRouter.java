@@ -9,13 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Asks the controller which models exist and which worker serves one, remembering each answer for
  * a short time so that a request normally costs no controller call at all, then one worker call.
- * A worker that fails is forgotten at once, so the next request asks again.
+ * An answer older than the cache period but younger than {@link #STALE_PERIODS} periods is still
+ * used while one background call refreshes it, so that even the request that finds it expired
+ * does not wait for the controller. A worker that fails is forgotten at once, so the next request
+ * asks again.
  *
  * <p>The trade-off: within one cache period every request for a model goes to the same worker, so
  * the controller's dispatch policy balances load per period rather than per request. A period of
@@ -25,19 +29,51 @@ final class WorkerRouter {
     private static final Logger log = LoggerFactory.getLogger(WorkerRouter.class);
     /** How often to ask the controller for a different worker after one failed. */
     private static final int MAX_ASKS_FOR_ANOTHER = 3;
+    /** How many cache periods an expired answer may still serve while it is being refreshed. */
+    static final int STALE_PERIODS = 10;
+    private static final String MODELS_KEY = "\0models";
 
     private final ControllerClient controller;
     private final long ttlMillis;
     private final Clock clock;
+    private final Executor refresher;
     private final Map<String, Cached<String>> addresses = new ConcurrentHashMap<>();
+    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
     private volatile Cached<List<String>> models;
 
-    private record Cached<T>(T value, long expiresAt) {}
+    private record Cached<T>(T value, long fetchedAt) {}
 
-    WorkerRouter(ControllerClient controller, Duration ttl, Clock clock) {
+    WorkerRouter(ControllerClient controller, Duration ttl, Clock clock, Executor refresher) {
         this.controller = controller;
         this.ttlMillis = ttl.toMillis();
         this.clock = clock;
+        this.refresher = refresher;
+    }
+
+    /** Whether a cached answer can be used as it is: fresh, or stale with a refresh started. */
+    private boolean usable(Cached<?> cached, String key, Runnable refresh) {
+        if (cached == null) {
+            return false;
+        }
+        long age = clock.millis() - cached.fetchedAt();
+        if (age < ttlMillis) {
+            return true;
+        }
+        if (age >= ttlMillis * STALE_PERIODS) {
+            return false;
+        }
+        if (refreshing.add(key)) {
+            refresher.execute(() -> {
+                try {
+                    refresh.run();
+                } catch (RuntimeException e) {
+                    log.debug("background refresh of {} failed: {}", key, e.getMessage());
+                } finally {
+                    refreshing.remove(key);
+                }
+            });
+        }
+        return true;
     }
 
     String controllerUrl() {
@@ -47,11 +83,15 @@ final class WorkerRouter {
     /** The models the cluster serves. */
     List<String> models() {
         Cached<List<String>> m = models;
-        if (m != null && clock.millis() < m.expiresAt()) {
+        if (usable(m, MODELS_KEY, this::fetchModels)) {
             return m.value();
         }
+        return fetchModels();
+    }
+
+    private List<String> fetchModels() {
         List<String> fresh = askController(() -> List.copyOf(controller.listModels()));
-        models = new Cached<>(fresh, clock.millis() + ttlMillis);
+        models = new Cached<>(fresh, clock.millis());
         return fresh;
     }
 
@@ -78,7 +118,8 @@ final class WorkerRouter {
      */
     String address(String model, Set<String> exclude) {
         Cached<String> cached = addresses.get(model);
-        if (cached != null && clock.millis() < cached.expiresAt() && !exclude.contains(cached.value())) {
+        if (cached != null && !exclude.contains(cached.value())
+                && usable(cached, model, () -> fetchAddress(model))) {
             return cached.value();
         }
         for (int ask = 0; ask < MAX_ASKS_FOR_ANOTHER; ask++) {
@@ -89,13 +130,22 @@ final class WorkerRouter {
                         "no worker serves model '" + model + "' (controller " + controller.baseUrl() + ")");
             }
             if (!exclude.contains(address)) {
-                addresses.put(model, new Cached<>(address, clock.millis() + ttlMillis));
+                addresses.put(model, new Cached<>(address, clock.millis()));
                 return address;
             }
             log.debug("controller offered failed worker {} again for {}", address, model);
         }
         throw new ApiException(503, ErrorCode.CONTROLLER_NO_WORKER, null,
                 "no other worker serves model '" + model + "' (tried " + String.join(", ", exclude) + ")");
+    }
+
+    private void fetchAddress(String model) {
+        String address = askController(() -> controller.workerAddress(model));
+        if (address.isEmpty()) {
+            addresses.remove(model);
+        } else {
+            addresses.put(model, new Cached<>(address, clock.millis()));
+        }
     }
 
     /** Forgets {@code address} for {@code model} after it failed. */
