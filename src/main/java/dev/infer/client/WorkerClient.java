@@ -75,6 +75,16 @@ public final class WorkerClient {
     }
 
     /**
+     * Starts a generation and returns at once; read it with {@link GenerateStream#next}, which
+     * takes a deadline per chunk, and close it when done.
+     *
+     * @param headerTimeout the longest wait for the worker's response headers
+     */
+    public GenerateStream openChunkStream(String address, GenerateRequest request, Duration headerTimeout) {
+        return GenerateStream.open(http, url(address, "/worker_generate_stream"), request, headerTimeout);
+    }
+
+    /**
      * Opens the worker's generate stream with {@code body} as it is and returns the raw bytes,
      * {@code \0}-delimited frames, for a proxy to pass on; the caller closes the stream. An error
      * status is thrown as a {@link ClientException} carrying the worker's message and code.
