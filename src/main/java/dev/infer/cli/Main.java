@@ -46,7 +46,7 @@ public final class Main {
 
     /** Every subcommand, in the order {@code --help} lists them. */
     static List<Object> subcommands() {
-        return List.of(new CommandLine.HelpCommand());
+        return List.of(new ChatCommand(), new CommandLine.HelpCommand());
     }
 
     private static int usageError(ParameterException e, String[] args) {
