@@ -4,8 +4,7 @@ import dev.infer.client.ControllerClient;
 import dev.infer.engine.EngineException;
 import dev.infer.engine.LoadedModel;
 import dev.infer.engine.ModelOptions;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
+import dev.infer.engine.Models;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,29 +91,9 @@ public final class Backends {
         }
     }
 
-    /**
-     * The engine's loader, {@code dev.infer.engine.Models.load(Path, ModelOptions)}.
-     *
-     * <p>TODO: call {@code Models.load} directly once the engine branch is merged; until then it
-     * is looked up by reflection, and without it {@code --model-path} fails with a clear message.
-     */
+    /** The engine's loader: loads a model folder into ONNX Runtime. */
     public static LoadedModel loadWithEngine(Path dir, ModelOptions options) {
-        Method load;
-        try {
-            load = Class.forName("dev.infer.engine.Models").getMethod("load", Path.class, ModelOptions.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ChatException("this build has no inference engine (dev.infer.engine.Models)", e);
-        }
-        try {
-            return (LoadedModel) load.invoke(null, dir, options);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new ChatException("cannot load the model in " + dir + ": " + e.getCause(), e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new ChatException("cannot call dev.infer.engine.Models.load", e);
-        }
+        return Models.load(dir, options);
     }
 
     /**
