@@ -20,6 +20,10 @@ public final class ChatSession {
     private final PrintWriter out;
     private final Conversation conversation = new Conversation();
     private ChatSettings settings;
+    /** An answer is being asked for; Ctrl-C means stop it. */
+    private volatile boolean answering;
+    /** Ctrl-C came during this answer; it may have come before the backend had started. */
+    private volatile boolean stopRequested;
 
     /**
      * @param settings the starting settings; their model must be one the backend serves (see
@@ -75,7 +79,10 @@ public final class ChatSession {
 
     /** Stops the answer being generated, if any; callable from any thread (a signal handler). */
     public void cancel() {
-        backend.cancel();
+        if (answering) {
+            stopRequested = true;
+            backend.cancel();
+        }
     }
 
     /**
@@ -126,9 +133,15 @@ public final class ChatSession {
     }
 
     private Optional<Answer> answer() {
+        stopRequested = false;
+        answering = true;
         try {
             Answer a = backend.chat(settings.model(), conversation.request(settings.system()), settings,
                     delta -> {
+                        if (stopRequested) {
+                            // Ctrl-C may have come before the backend had anything to cancel.
+                            backend.cancel();
+                        }
                         out.print(delta);
                         out.flush();
                     });
@@ -146,6 +159,8 @@ public final class ChatSession {
             out.println();
             info("error: " + e.getMessage());
             return Optional.empty();
+        } finally {
+            answering = false;
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.infer.chat;
 
 import dev.infer.testing.Await;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -23,27 +23,17 @@ final class TerminalDriver implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(10);
 
     private final PipedOutputStream keys = new PipedOutputStream();
-    private final StringBuffer screen = new StringBuffer();
+    /** Everything written to the screen; synchronized, and decoded as UTF-8 when read. */
+    private final ByteArrayOutputStream screen = new ByteArrayOutputStream();
     private final Terminal terminal;
     final ChatSession session;
     private final CompletableFuture<Void> done;
 
     TerminalDriver(ChatBackend backend, ChatSettings settings, Path history) throws IOException {
         PipedInputStream in = new PipedInputStream(keys, 64 * 1024);
-        OutputStream out = new OutputStream() {
-            @Override
-            public void write(int b) {
-                screen.append((char) b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                screen.append(new String(b, off, len, StandardCharsets.UTF_8));
-            }
-        };
         // ExternalTerminal runs JLine's own line discipline in Java, so Ctrl-C raises INT here; a
         // builder with streams would open a native pty whose SIGINT goes to no process of ours.
-        terminal = new ExternalTerminal("test", "xterm", in, out, StandardCharsets.UTF_8);
+        terminal = new ExternalTerminal("test", "xterm", in, screen, StandardCharsets.UTF_8);
         terminal.setSize(new Size(200, 50));
         session = new ChatSession(backend, settings, terminal.writer());
         ChatRepl repl = new ChatRepl(terminal, session, history, backend::models);
@@ -58,8 +48,12 @@ final class TerminalDriver implements AutoCloseable {
 
     /** Waits until the screen shows {@code text} after position {@code from}; returns its end. */
     int await(String text, int from) {
-        Await.until(WAIT, "'" + text + "' on screen; it shows: " + screen, () -> screen.indexOf(text, from) >= 0);
-        return screen.indexOf(text, from) + text.length();
+        try {
+            Await.until(WAIT, "'" + text + "' on screen", () -> screen().indexOf(text, from) >= 0);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; the screen shows: " + visible(screen()), e);
+        }
+        return screen().indexOf(text, from) + text.length();
     }
 
     /** Waits until the screen shows {@code text} anywhere. */
@@ -72,12 +66,23 @@ final class TerminalDriver implements AutoCloseable {
         return await(ChatRepl.PROMPT, from);
     }
 
-    String screen() {
-        return screen.toString();
+    /** The screen's text with control characters made visible, for failure messages. */
+    static String visible(String text) {
+        StringBuilder b = new StringBuilder();
+        text.codePoints().forEach(c -> {
+            if (c == '\n') {
+                b.append("\\n\n");
+            } else if (c < 32) {
+                b.append(String.format("^%c", c + 64));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return b.toString();
     }
 
-    int mark() {
-        return screen.length();
+    String screen() {
+        return screen.toString(StandardCharsets.UTF_8);
     }
 
     /** Waits for the REPL to end by itself (after /exit or Ctrl-D). */
