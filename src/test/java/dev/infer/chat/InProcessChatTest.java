@@ -84,6 +84,18 @@ class InProcessChatTest {
     }
 
     @Test
+    void script_mode_whole_input_is_one_message() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        boolean ok = new ScriptMode(backend, greedy(3), true, new PrintWriter(out), new PrintWriter(err))
+                .run(new BufferedReader(new StringReader("line one\nline two\n")), true);
+        assertTrue(ok, err.toString());
+        JsonNode answer = Json.mapper().readTree(out.toString());
+        assertEquals("line one\nline two", answer.path("input").asText());
+        assertEquals(3, answer.path("usage").path("completion_tokens").asInt());
+    }
+
+    @Test
     void repl_streams_a_real_answer_and_ctrl_c_stops_a_long_one() throws Exception {
         AtomicInteger deltas = new AtomicInteger();
         ChatBackend counting = new CountingBackend(backend, deltas);
