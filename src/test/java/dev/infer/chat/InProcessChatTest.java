@@ -116,39 +116,4 @@ class InProcessChatTest {
             assertTrue(deltas.get() < 1900, "stopped early, after " + deltas.get() + " pieces");
         }
     }
-
-    /** Passes everything to the real backend, counting the pieces of answers it streams. */
-    private record CountingBackend(ChatBackend real, AtomicInteger deltas) implements ChatBackend {
-        @Override
-        public String describe() {
-            return real.describe();
-        }
-
-        @Override
-        public List<String> models() {
-            return real.models();
-        }
-
-        @Override
-        public java.util.Map<String, String> details(String m) {
-            return real.details(m);
-        }
-
-        @Override
-        public Answer chat(String m, List<dev.infer.protocol.ChatMessage> messages, ChatSettings s,
-                java.util.function.Consumer<String> onDelta) {
-            return real.chat(m, messages, s, d -> {
-                onDelta.accept(d);
-                deltas.incrementAndGet();
-            });
-        }
-
-        @Override
-        public void cancel() {
-            real.cancel();
-        }
-
-        @Override
-        public void close() {}
-    }
 }
