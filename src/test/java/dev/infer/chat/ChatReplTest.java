@@ -58,7 +58,10 @@ class ChatReplTest {
     void ctrl_c_at_the_prompt_clears_the_line_without_sending_it() throws Exception {
         try (TerminalDriver t = start()) {
             int at = t.prompt(0);
-            t.type("half a thought\u0003");
+            t.type("half a thought");
+            // Ctrl-C is a signal, not input: wait until the reader has the text before pressing it.
+            at = t.await("half a thought", at);
+            t.type("\u0003");
             at = t.prompt(at);
             t.type("whole\r");
             t.await("reply 1 to: whole", at);
