@@ -154,12 +154,33 @@ function compReplyArray() {
 # to generate possible options and subcommands for the last specified subcommand.
 function _complete_infer() {
   # Edge case: if command line has no space after subcommand, then don't assume this subcommand is selected (remkop/picocli#1468).
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} controller" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} worker" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} list" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} kill" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} test" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} api" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} chat" ];    then _picocli_infer; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_infer; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
-  local cmds0=(help)
+  local cmds0=(controller)
+  local cmds1=(worker)
+  local cmds2=(list)
+  local cmds3=(kill)
+  local cmds4=(test)
+  local cmds5=(api)
+  local cmds6=(chat)
+  local cmds7=(help)
 
-  if CompWordsContainsArray "${cmds0[@]}"; then _picocli_infer_help; return $?; fi
+  if CompWordsContainsArray "${cmds7[@]}"; then _picocli_infer_help; return $?; fi
+  if CompWordsContainsArray "${cmds6[@]}"; then _picocli_infer_chat; return $?; fi
+  if CompWordsContainsArray "${cmds5[@]}"; then _picocli_infer_api; return $?; fi
+  if CompWordsContainsArray "${cmds4[@]}"; then _picocli_infer_test; return $?; fi
+  if CompWordsContainsArray "${cmds3[@]}"; then _picocli_infer_kill; return $?; fi
+  if CompWordsContainsArray "${cmds2[@]}"; then _picocli_infer_list; return $?; fi
+  if CompWordsContainsArray "${cmds1[@]}"; then _picocli_infer_worker; return $?; fi
+  if CompWordsContainsArray "${cmds0[@]}"; then _picocli_infer_controller; return $?; fi
 
   # No subcommands were specified; generate completions for the top-level command.
   _picocli_infer; return $?;
@@ -170,9 +191,342 @@ function _picocli_infer() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="help"
+  local commands="controller worker list kill test api chat help"
   local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
   local arg_opts=""
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `controller` subcommand.
+function _picocli_infer_controller() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--host' '--port' '--dispatch' '--heartbeat-expiration' '--token'"
+  local POLICY_option_args=("shortest-queue" "lottery" "round-robin") # --dispatch values
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--host')
+      return
+      ;;
+    '--port')
+      return
+      ;;
+    '--dispatch')
+      local IFS=$'\n'
+      COMPREPLY=( $( compReplyArray "${POLICY_option_args[@]}" ) )
+      return $?
+      ;;
+    '--heartbeat-expiration')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `worker` subcommand.
+function _picocli_infer_worker() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '--no-register' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--model-path' '--model-name' '--host' '--port' '--worker-address' '--controller' '--limit-concurrency' '--max-queue' '--heartbeat-interval' '--threads' '--token' '--drain-timeout'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--model-path')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--model-name')
+      return
+      ;;
+    '--host')
+      return
+      ;;
+    '--port')
+      return
+      ;;
+    '--worker-address')
+      return
+      ;;
+    '--controller')
+      return
+      ;;
+    '--limit-concurrency')
+      return
+      ;;
+    '--max-queue')
+      return
+      ;;
+    '--heartbeat-interval')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+    '--drain-timeout')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `list` subcommand.
+function _picocli_infer_list() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '--models' '--json' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--controller' '--token'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--controller')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `kill` subcommand.
+function _picocli_infer_kill() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '--all' '--force' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--model' '--timeout' '--controller' '--token'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--model')
+      return
+      ;;
+    '--timeout')
+      return
+      ;;
+    '--controller')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `test` subcommand.
+function _picocli_infer_test() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '--json' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--model' '--worker' '--message' '--max-tokens' '--timeout' '--controller' '--token'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--model')
+      return
+      ;;
+    '--worker')
+      return
+      ;;
+    '--message')
+      return
+      ;;
+    '--max-tokens')
+      return
+      ;;
+    '--timeout')
+      return
+      ;;
+    '--controller')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `api` subcommand.
+function _picocli_infer_api() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--host' '--port' '--controller' '--api-key' '--token' '--first-token-timeout' '--idle-timeout' '--cache-ttl'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--host')
+      return
+      ;;
+    '--port')
+      return
+      ;;
+    '--controller')
+      return
+      ;;
+    '--api-key')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+    '--first-token-timeout')
+      return
+      ;;
+    '--idle-timeout')
+      return
+      ;;
+    '--cache-ttl')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
+# Generates completions for the options and subcommands of the `chat` subcommand.
+function _picocli_infer_chat() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '--whole' '--json' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--controller' '--api' '--model-path' '--model' '-m' '--message' '--temperature' '--top-p' '--max-tokens' '--system' '--token' '--api-key' '--history' '--timeout'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--controller')
+      return
+      ;;
+    '--api')
+      return
+      ;;
+    '--model-path')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--model')
+      return
+      ;;
+    '-m'|'--message')
+      return
+      ;;
+    '--temperature')
+      return
+      ;;
+    '--top-p')
+      return
+      ;;
+    '--max-tokens')
+      return
+      ;;
+    '--system')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+    '--api-key')
+      return
+      ;;
+    '--history')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--timeout')
+      return
+      ;;
+  esac
 
   if [[ "${curr_word}" == -* ]]; then
     COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
@@ -188,7 +542,7 @@ function _picocli_infer_help() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands=""
+  local commands="controller worker list kill test api chat"
   local flag_opts="'-h' '--help'"
   local arg_opts=""
 

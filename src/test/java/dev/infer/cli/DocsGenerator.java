@@ -43,8 +43,18 @@ public final class DocsGenerator {
     }
 
     /** Every generated file by its path relative to the repository root, in a stable order. */
-    static Map<Path, String> generate() {
-        CommandLine cli = commandLine();
+    static synchronized Map<Path, String> generate() {
+        // Defaults such as ${sys:user.home}/.infer_history must not depend on who runs this.
+        String home = System.getProperty("user.home");
+        System.setProperty("user.home", "~");
+        try {
+            return render(commandLine());
+        } finally {
+            System.setProperty("user.home", home);
+        }
+    }
+
+    private static Map<Path, String> render(CommandLine cli) {
         Map<Path, String> files = new TreeMap<>();
         String bash = AutoComplete.bash("infer", cli);
         files.put(COMPLETIONS.resolve("infer.bash"), bash);
