@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -68,9 +65,8 @@ public final class DemoModel {
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
                 log.info("Extracted the demo model to {}", target);
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException
-                    | AtomicMoveNotSupportedException e) {
-                // Another process won the race (or the rename is not atomic here): keep theirs.
+            } catch (IOException e) {
+                // Another process won the race (the target exists, not empty): keep theirs.
                 deleteTree(temp);
                 if (!complete(target, entries)) {
                     throw e;
