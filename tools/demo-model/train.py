@@ -407,7 +407,7 @@ SAMPLE_PROMPTS = [
 ]
 
 
-def check_with_onnx_runtime(out_dir, cases):
+def check_with_onnx_runtime(out_dir, work_dir, cases):
     """Greedy decoding with the KV cache in ONNX Runtime (Java) must match torch token for token."""
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.expanduser("~/.m2/repository/com/microsoft/onnxruntime/onnxruntime")
@@ -415,7 +415,7 @@ def check_with_onnx_runtime(out_dir, cases):
         if os.path.isdir(repo) else []
     if not jars:
         sys.exit("no onnxruntime jar in ~/.m2: run 'mvn -q -B dependency:resolve' first")
-    cases_file = os.path.join(out_dir, "..", "onnx-check-cases.txt")
+    cases_file = os.path.join(work_dir, "onnx-check-cases.txt")
     with open(cases_file, "w") as f:
         for prompt, expected in cases:
             f.write(" ".join(map(str, prompt)) + ";" + " ".join(map(str, expected)) + "\n")
@@ -515,7 +515,7 @@ def main():
         os.remove(os.path.join(args.out, f))
     export(model, args.out, args)
     write_folder(args.out, vocab, merges, args)
-    check_with_onnx_runtime(args.out, cases)
+    check_with_onnx_runtime(args.out, args.work, cases)
 
     words = collections.Counter(w.lower() for _, t in fortunes for w in re.findall(r"[A-Za-z]+", t))
     os.makedirs(os.path.dirname(args.words), exist_ok=True)
