@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code tools/demo-model/train.py}, good for trying the plumbing, not for answers.
  *
  * <p>ONNX Runtime and the tokenizer read files, so {@link #path()} copies the resource folder to
- * {@code ${XDG_CACHE_HOME:-~/.cache}/infer/demo-model-<hash>} once (the hash covers every file, so
- * a new model gets a new folder) and returns that folder. The resource {@code files.sha256} lists
+ * {@code ${XDG_CACHE_HOME:-~/.cache}/infer/demo-model-<hash>/infer-demo} once (the hash covers
+ * every file, so a new model gets a new folder) and returns that folder. The resource {@code files.sha256} lists
  * the folder's files, since a jar cannot be listed like a directory.
  */
 public final class DemoModel {
@@ -54,13 +54,15 @@ public final class DemoModel {
         byte[] index = resource(INDEX);
         List<Entry> entries = parse(new String(index, StandardCharsets.UTF_8));
         String id = HexFormat.of().formatHex(sha256(index)).substring(0, 12);
-        Path target = root.resolve("demo-model-" + id);
+        // The folder's name is the name a model is served under by default.
+        Path parent = root.resolve("demo-model-" + id);
+        Path target = parent.resolve(NAME);
         try {
             if (complete(target, entries)) {
                 return target;
             }
-            Files.createDirectories(root);
-            Path temp = Files.createTempDirectory(root, ".demo-model-");
+            Files.createDirectories(parent);
+            Path temp = Files.createTempDirectory(parent, ".partial-");
             write(temp, entries);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -82,13 +84,15 @@ public final class DemoModel {
 
     private static Path extractToTemp(List<Entry> entries) {
         try {
-            Path temp = Files.createTempDirectory("infer-demo-model-");
-            temp.toFile().deleteOnExit();
-            write(temp, entries);
+            Path parent = Files.createTempDirectory("infer-demo-model-");
+            Path dir = Files.createDirectory(parent.resolve(NAME));
+            parent.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            write(dir, entries);
             for (Entry e : entries) {
-                temp.resolve(e.name()).toFile().deleteOnExit();
+                dir.resolve(e.name()).toFile().deleteOnExit();
             }
-            return temp;
+            return dir;
         } catch (IOException e) {
             throw new EngineException(EngineException.Reason.BAD_MODEL,
                     "cannot extract the demo model: " + e.getMessage(), e);

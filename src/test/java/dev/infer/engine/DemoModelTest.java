@@ -97,7 +97,8 @@ class DemoModelTest {
         Path second = DemoModel.extract(cache);
         assertEquals(first, second);
         assertEquals(modified, Files.getLastModifiedTime(second.resolve("model.onnx")).toMillis());
-        try (var entries = Files.list(cache)) {
+        assertEquals(DemoModel.NAME, first.getFileName().toString(), "served as infer-demo");
+        try (var entries = Files.list(first.getParent())) {
             assertEquals(1, entries.count(), "no temporary folders left behind");
         }
     }
