@@ -101,6 +101,22 @@ public final class GenerateStream implements AutoCloseable {
         return (GenerateChunk) event;
     }
 
+    /**
+     * Like {@link #next}, but when more chunks have already arrived it skips to the latest of
+     * them: FastChat's {@code text} is the whole output so far, so nothing is lost, and a reader
+     * that fell behind catches up with one write instead of one per token. An error chunk, a
+     * failure or the end is never skipped; it comes on the following call.
+     */
+    public GenerateChunk nextLatest(Duration timeout) {
+        GenerateChunk chunk = next(timeout);
+        while (chunk != null && !chunk.isError() && chunk.finishReason() == null
+                && events.peek() instanceof GenerateChunk more && !more.isError()) {
+            events.poll();
+            chunk = more;
+        }
+        return chunk;
+    }
+
     /** Abandons the exchange; idempotent. */
     @Override
     public void close() {

@@ -69,7 +69,7 @@ final class Upstream {
             pending = null;
             try {
                 if (chunk == null) {
-                    chunk = stream.next(idleTimeout);
+                    chunk = stream.nextLatest(idleTimeout);
                 }
             } catch (ClientException e) {
                 router.forget(model, address);
