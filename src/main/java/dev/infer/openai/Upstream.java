@@ -30,7 +30,8 @@ final class Upstream {
     private final Duration idleTimeout;
     private final ApiMetrics metrics;
 
-    Upstream(WorkerRouter router, WorkerClient workers, Duration firstTokenTimeout, Duration idleTimeout,
+    Upstream(WorkerRouter router, WorkerClient workers, Duration firstTokenTimeout,
+            Duration idleTimeout,
             ApiMetrics metrics) {
         this.router = router;
         this.workers = workers;
@@ -74,7 +75,8 @@ final class Upstream {
             } catch (ClientException e) {
                 router.forget(model, address);
                 throw failure(List.of(e.kind() == ClientException.Kind.TIMEOUT
-                        ? address + " went silent for more than " + idleTimeout.toMillis() + " ms mid-stream"
+                        ? address + " went silent for more than " + idleTimeout.toMillis()
+                                + " ms mid-stream"
                         : e.getMessage()), e.kind() == ClientException.Kind.TIMEOUT
                         ? ErrorCode.CONTROLLER_WORKER_TIMEOUT : ErrorCode.INTERNAL, e.status());
             }
@@ -125,7 +127,8 @@ final class Upstream {
             int status = 0;
             boolean retryable;
             try {
-                GenerateChunk first = stream.next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                GenerateChunk first = stream.next(Duration.ofNanos(Math.max(1,
+                        deadline - System.nanoTime())));
                 if (!first.isError()) {
                     metrics.timeToFirstToken(System.nanoTime() - started);
                     return new Opened(model, address, stream, first);
@@ -138,13 +141,15 @@ final class Upstream {
                 status = e.status();
                 if (e.kind() == ClientException.Kind.TIMEOUT) {
                     stream.close();
-                    reasons.add(address + " sent no first token within " + firstTokenTimeout.toMillis() + " ms");
+                    reasons.add(address + " sent no first token within "
+                            + firstTokenTimeout.toMillis() + " ms");
                     throw failure(reasons, ErrorCode.CONTROLLER_WORKER_TIMEOUT, 0);
                 }
                 code = e.errorCode() != null ? e.errorCode()
                         : status == 429 ? ErrorCode.ENGINE_OVERLOADED : ErrorCode.INTERNAL;
                 reasons.add(e.getMessage());
-                retryable = e.kind() != ClientException.Kind.ERROR_RESPONSE || status >= 500 || status == 429
+                retryable = e.kind() != ClientException.Kind.ERROR_RESPONSE || status >= 500
+                        || status == 429
                         || code == ErrorCode.INVALID_MODEL;
                 if (e.kind() == ClientException.Kind.UNREACHABLE) {
                     code = ErrorCode.CONTROLLER_NO_WORKER;
@@ -172,9 +177,12 @@ final class Upstream {
                     new ApiException(400, code, null, "worker refused the request: " + why);
             case ENGINE_OVERLOADED, RATE_LIMIT ->
                     new ApiException(429, code, null, "worker queue full: " + why);
-            case INVALID_MODEL -> new ApiException(404, code, "model", "worker does not serve the model: " + why);
-            case CONTROLLER_NO_WORKER -> new ApiException(503, code, null, "no worker could be reached: " + why);
-            case CONTROLLER_WORKER_TIMEOUT -> new ApiException(504, code, null, "worker timed out: " + why);
+            case INVALID_MODEL -> new ApiException(404, code, "model",
+                    "worker does not serve the model: " + why);
+            case CONTROLLER_NO_WORKER -> new ApiException(503, code, null,
+                    "no worker could be reached: " + why);
+            case CONTROLLER_WORKER_TIMEOUT -> new ApiException(504, code, null,
+                    "worker timed out: " + why);
             default -> new ApiException(status >= 500 ? status : 500, ErrorCode.INTERNAL, null,
                     "worker failed: " + why);
         };
