@@ -135,6 +135,36 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void a_streamed_chat_with_n_two_delivers_both_choices_by_index() {
+        String[] texts = {"", ""};
+        long[] finishes = {0, 0};
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(chat("tiny-chat").n(2).build())) {
+            stream.stream().flatMap(c -> c.choices().stream()).forEach(ch -> {
+                int i = (int) ch.index();
+                texts[i] += ch.delta().content().orElse("");
+                finishes[i] += ch.finishReason().isPresent() ? 1 : 0;
+            });
+        }
+        assertEquals(List.of("Hello, world", "Hello, world"), List.of(texts));
+        assertEquals(1, finishes[0]);
+        assertEquals(1, finishes[1]);
+    }
+
+    @Test
+    void a_streamed_completion_arrives_as_text_completion_chunks() {
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<Completion> stream = client.completions().createStreaming(
+                CompletionCreateParams.builder().model("tiny-chat").prompt("Say").build())) {
+            stream.stream().forEach(c -> {
+                assertEquals("text_completion", c._object_().asString().orElseThrow());
+                c.choices().forEach(ch -> text.append(ch.text()));
+            });
+        }
+        assertEquals("Hello, world", text.toString());
+    }
+
+    @Test
     void completion_returns_the_prompt_continuation() throws Exception {
         Completion c = client.completions().create(CompletionCreateParams.builder()
                 .model("tiny-chat").prompt("Say hello").maxTokens(3).stop("\n").build());
