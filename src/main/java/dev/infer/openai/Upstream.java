@@ -157,7 +157,8 @@ final class Upstream {
             }
             stream.close();
             if (!retryable || attempt >= ATTEMPTS) {
-                throw failure(reasons, code, status);
+                throw failure(reasons, code, status, request.messages() != null ? "messages"
+                        : "prompt");
             }
             failed.add(address);
             router.forget(model, address);
@@ -171,9 +172,19 @@ final class Upstream {
 
     /** The API error for a worker failure, its message listing what each worker did. */
     static ApiException failure(List<String> reasons, ErrorCode code, int status) {
+        return failure(reasons, code, status, null);
+    }
+
+    /**
+     * As {@link #failure(List, ErrorCode, int)}; {@code input} names the parameter a context
+     * overflow is blamed on ({@code messages} or {@code prompt}).
+     */
+    static ApiException failure(List<String> reasons, ErrorCode code, int status, String input) {
         String why = String.join("; then ", reasons);
         return switch (code) {
-            case VALIDATION, PARAM_OUT_OF_RANGE, CONTEXT_OVERFLOW ->
+            case CONTEXT_OVERFLOW ->
+                    new ApiException(400, code, input, "worker refused the request: " + why);
+            case VALIDATION, PARAM_OUT_OF_RANGE ->
                     new ApiException(400, code, null, "worker refused the request: " + why);
             case ENGINE_OVERLOADED, RATE_LIMIT ->
                     new ApiException(429, code, null, "worker queue full: " + why);

@@ -124,6 +124,19 @@ class ApiFailoverTest {
     }
 
     @Test
+    void a_context_overflow_is_a_400_naming_messages_and_not_retried() throws Exception {
+        FakeWorker strict = track(FakeWorker.refusing(400, ErrorCode.CONTEXT_OVERFLOW,
+                "prompt has 3008 tokens, context is 2048"));
+        FakeWorker other = track(FakeWorker.streaming("unused"));
+        controller.serve("m", strict.address(), other.address());
+        startApi();
+        JsonNode e = error(chat(""), 400);
+        assertEquals("messages", e.get("param").asText());
+        assertEquals("context_length_exceeded", e.get("code").asText());
+        assertEquals(0, other.requests.size(), "a refusal of the request itself is not retried");
+    }
+
+    @Test
     void a_worker_that_never_sends_a_first_token_is_a_504() throws Exception {
         FakeWorker stuck = track(new FakeWorker((request, out) -> out.hang()));
         controller.serve("m", stuck.address());
