@@ -46,7 +46,8 @@ public final class Main {
 
     /** Every subcommand, in the order {@code --help} lists them. */
     static List<Object> subcommands() {
-        return List.of(new CommandLine.HelpCommand());
+        return List.of(new ControllerCommand(), new WorkerCommand(), new ListCommand(), new KillCommand(),
+                new TestCommand(), new ApiCommand(), new CommandLine.HelpCommand());
     }
 
     private static int usageError(ParameterException e, String[] args) {

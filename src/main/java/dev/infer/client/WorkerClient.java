@@ -74,6 +74,26 @@ public final class WorkerClient {
                 url + ": stream ended " + (last == null ? "before any chunk" : "without a finish reason"), null);
     }
 
+    /**
+     * Starts a generation and returns at once; read it with {@link GenerateStream#next}, which
+     * takes a deadline per chunk, and close it when done.
+     *
+     * @param headerTimeout the longest wait for the worker's response headers
+     */
+    public GenerateStream openChunkStream(String address, GenerateRequest request, Duration headerTimeout) {
+        return GenerateStream.open(http, url(address, "/worker_generate_stream"), request, headerTimeout);
+    }
+
+    /**
+     * Opens the worker's generate stream with {@code body} as it is and returns the raw bytes,
+     * {@code \0}-delimited frames, for a proxy to pass on; the caller closes the stream. An error
+     * status is thrown as a {@link ClientException} carrying the worker's message and code.
+     */
+    public InputStream openStream(String address, Object body) {
+        String url = url(address, "/worker_generate_stream");
+        return http.stream(http.post(url, body, timeout).build()).body();
+    }
+
     public EmbeddingResponse embeddings(String address, EmbeddingRequest request) {
         return http.call(url(address, "/worker_get_embeddings"), request, EmbeddingResponse.class, timeout);
     }

@@ -11,4 +11,9 @@ public record ModelOptions(String name, int threads, int maxBatchSize) {
     public static ModelOptions defaults() {
         return new ModelOptions(null, 0, 1);
     }
+
+    /** The defaults, served under {@code name}. */
+    public static ModelOptions named(String name) {
+        return new ModelOptions(name, 0, 1);
+    }
 }

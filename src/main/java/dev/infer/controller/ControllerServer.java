@@ -1,0 +1,155 @@
+package dev.infer.controller;
+
+import dev.infer.client.JsonHttp;
+import dev.infer.client.WorkerClient;
+import dev.infer.metrics.Metrics;
+import dev.infer.server.HttpServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running controller: the registry, its reaper and the HTTP server. {@code infer controller}
+ * starts one, and {@code infer serve} starts one in process beside a worker and the API.
+ */
+public final class ControllerServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControllerServer.class);
+
+    private final WorkerRegistry registry;
+    private final HttpServer http;
+    private final ScheduledExecutorService reaper;
+
+    private ControllerServer(WorkerRegistry registry, HttpServer http, ScheduledExecutorService reaper) {
+        this.registry = registry;
+        this.http = http;
+        this.reaper = reaper;
+    }
+
+    /** Settings; defaults are those of {@code infer controller}. */
+    public static Config config() {
+        return new Config();
+    }
+
+    public WorkerRegistry registry() {
+        return registry;
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    /** {@code http://host:port}, what workers and clients are given as {@code --controller}. */
+    public String baseUrl() {
+        return http.baseUrl();
+    }
+
+    /** Stops the reaper and the server. Idempotent enough for a shutdown hook and a finally. */
+    @Override
+    public void close() {
+        reaper.shutdownNow();
+        http.close();
+    }
+
+    /** What a controller is started with. Not thread-safe; use it once. */
+    public static final class Config {
+        private String host = "127.0.0.1";
+        private int port = 21001;
+        private DispatchPolicy policy = new DispatchPolicy.ShortestQueue();
+        private Duration heartbeatExpiration = Duration.ofSeconds(90);
+        private String token;
+        private Clock clock = Clock.systemUTC();
+        private RandomGenerator random = new SplittableRandom();
+        private Duration workerTimeout = Duration.ofSeconds(60);
+
+        private Config() {}
+
+        public Config host(String host) {
+            this.host = Objects.requireNonNull(host);
+            return this;
+        }
+
+        /** 0 picks a free port. */
+        public Config port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Config policy(DispatchPolicy policy) {
+            this.policy = Objects.requireNonNull(policy);
+            return this;
+        }
+
+        public Config heartbeatExpiration(Duration expiration) {
+            this.heartbeatExpiration = Objects.requireNonNull(expiration);
+            return this;
+        }
+
+        /** Shared secret every endpoint but {@code /health} requires; null or empty for none. */
+        public Config token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        public Config clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        /** The randomness of the lottery; seed it in tests. */
+        public Config random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random);
+            return this;
+        }
+
+        /** How long the proxy waits for a worker's stream to start. */
+        public Config workerTimeout(Duration timeout) {
+            this.workerTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        /**
+         * Binds the port and starts serving.
+         *
+         * @throws RuntimeException from the HTTP server when the port cannot be bound
+         */
+        public ControllerServer start() {
+            Metrics metrics = new Metrics();
+            ControllerMetrics controllerMetrics = new ControllerMetrics(metrics);
+            WorkerRegistry registry = new WorkerRegistry(policy, heartbeatExpiration, clock, random,
+                    controllerMetrics);
+            // The same token guards the workers, so the controller presents it when it calls them.
+            WorkerClient workers = new WorkerClient(new JsonHttp(token), workerTimeout);
+            ControllerRoutes routes = new ControllerRoutes(registry, workers, controllerMetrics);
+            HttpServer http = HttpServer.builder("controller")
+                    .host(host)
+                    .port(port)
+                    .token(token)
+                    .metrics(metrics)
+                    .routes(routes::install)
+                    .start();
+            ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "controller-reaper");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = registry.reapInterval().toMillis();
+            reaper.scheduleWithFixedDelay(() -> {
+                try {
+                    registry.expire();
+                } catch (RuntimeException e) {
+                    log.error("reaper failed; it runs again in {} ms", every, e);
+                }
+            }, every, every, TimeUnit.MILLISECONDS);
+            log.info("controller dispatching by {}, heartbeat expiration {} s", policy.name(),
+                    heartbeatExpiration.toMillis() / 1000.0);
+            return new ControllerServer(registry, http, reaper);
+        }
+    }
+}

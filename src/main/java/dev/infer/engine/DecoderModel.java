@@ -1,0 +1,162 @@
+package dev.infer.engine;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A causal language model: generations run one per thread, each with its own KV sequence, all
+ * sharing one session. Owns the session, its options and the tokenizer.
+ */
+final class DecoderModel implements LoadedModel {
+    private static final Logger log = LoggerFactory.getLogger(DecoderModel.class);
+
+    private final ModelInfo info;
+    private final OrtSession.SessionOptions sessionOptions;
+    private final OrtSession session;
+    private final TextTokenizer tokenizer;
+    private final ChatTemplate template;
+    private final DecoderStep step;
+    private final Set<Long> eosIds;
+    private final ExecutorService executor;
+    private final Set<RunningGeneration> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    DecoderModel(ModelInfo info, OrtSession.SessionOptions sessionOptions, OrtSession session,
+            TextTokenizer tokenizer, ChatTemplate template, DecoderStep step, Set<Long> eosIds,
+            ExecutorService executor) {
+        this.info = info;
+        this.sessionOptions = sessionOptions;
+        this.session = session;
+        this.tokenizer = tokenizer;
+        this.template = template;
+        this.step = step;
+        this.eosIds = Set.copyOf(eosIds);
+        this.executor = executor;
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    /** The ids that end a generation unless a request adds more. */
+    Set<Long> eosIds() {
+        return eosIds;
+    }
+
+    @Override
+    public int countTokens(String text) {
+        ensureOpen();
+        return tokenizer.encode(text).length;
+    }
+
+    @Override
+    public String renderChat(List<Message> messages) {
+        ensureOpen();
+        return template.render(messages);
+    }
+
+    @Override
+    public Generation submit(GenerationRequest request, GenerationListener listener) {
+        ensureOpen();
+        long submitted = System.nanoTime();
+        long[] prompt = tokenizer.encode(request.prompt());
+        if (prompt.length == 0) {
+            throw new EngineException(EngineException.Reason.INVALID_INPUT,
+                    "the prompt is empty: it encodes to no tokens");
+        }
+        int wanted = prompt.length + request.maxNewTokens();
+        if (wanted > info.contextLength()) {
+            throw new EngineException(EngineException.Reason.CONTEXT_OVERFLOW, String.format(
+                    "this model's maximum context length is %d tokens, but %d were requested "
+                    + "(%d in the prompt, %d for max_new_tokens)", info.contextLength(), wanted,
+                    prompt.length, request.maxNewTokens()));
+        }
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= info.vocabSize()) {
+                throw new EngineException(EngineException.Reason.INVALID_INPUT, "prompt token "
+                        + i + " has id " + prompt[i] + ", outside the model's vocabulary of "
+                        + info.vocabSize() + " ids");
+            }
+        }
+        RunningGeneration generation;
+        try {
+            generation = new RunningGeneration();
+        } catch (OrtException e) {
+            throw new EngineException(EngineException.Reason.RUNTIME,
+                    "cannot create run options: " + e.getMessage(), e);
+        }
+        running.add(generation);
+        GenerationLoop loop = new GenerationLoop(step, tokenizer, eosIds, request, prompt,
+                listener == null ? GenerationListener.NONE : listener, generation, submitted);
+        try {
+            executor.execute(() -> {
+                try {
+                    loop.run();
+                } finally {
+                    generation.closeOptions();
+                    running.remove(generation);
+                }
+            });
+        } catch (RuntimeException e) {
+            running.remove(generation);
+            generation.closeOptions();
+            throw new EngineException(EngineException.Reason.CLOSED, "the model is closing", e);
+        }
+        return generation;
+    }
+
+    @Override
+    public Embeddings embed(List<String> texts, boolean truncate) {
+        throw new EngineException(EngineException.Reason.INVALID_INPUT,
+                info.name() + " is a text generation model and does not serve embeddings");
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        running.forEach(RunningGeneration::cancel);
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("model {}: generations still running after 30 s; closing anyway",
+                        info.name());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            session.close();
+        } catch (OrtException e) {
+            log.warn("model {}: closing the session failed: {}", info.name(), e.getMessage());
+        }
+        sessionOptions.close();
+        tokenizer.close();
+        log.info("model {} closed", info.name());
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new EngineException(EngineException.Reason.CLOSED,
+                    "model " + info.name() + " is closed");
+        }
+    }
+
+    /** The environment is a process-wide singleton that ONNX Runtime owns; never closed here. */
+    static OrtEnvironment env() {
+        return OrtEnvironment.getEnvironment();
+    }
+}

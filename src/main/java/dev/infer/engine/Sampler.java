@@ -1,0 +1,114 @@
+package dev.infer.engine;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Chooses the next token from logits: repetition penalty, then greedy (temperature 0) or
+ * temperature, top-k and top-p sampling. One instance per generation (it holds the generation's
+ * random source); not thread-safe.
+ */
+final class Sampler {
+    private final SamplingParams params;
+    private final SplittableRandom random;
+
+    Sampler(SamplingParams params) {
+        this.params = params;
+        this.random = params.seed() != null ? new SplittableRandom(params.seed())
+                : new SplittableRandom();
+    }
+
+    /**
+     * Picks a token. {@code logits} is modified in place.
+     *
+     * @param seq the tokens so far (prompt and generated): the repetition penalty applies to them
+     */
+    int next(float[] logits, KvSequence seq) {
+        double penalty = params.repetitionPenalty();
+        if (penalty != 1) {
+            // Hugging Face semantics: each token already present once, whatever its count;
+            // positive logits are divided by the penalty, negative ones multiplied.
+            boolean[] seen = new boolean[logits.length];
+            for (int i = 0; i < seq.length(); i++) {
+                int id = (int) seq.id(i);
+                if (id >= 0 && id < logits.length && !seen[id]) {
+                    seen[id] = true;
+                    logits[id] = (float) (logits[id] < 0 ? logits[id] * penalty
+                            : logits[id] / penalty);
+                }
+            }
+        }
+        if (params.greedy()) {
+            return argmax(logits);
+        }
+        return sample(logits);
+    }
+
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private int sample(float[] logits) {
+        int n = logits.length;
+        int keep = params.topK() > 0 ? Math.min(params.topK(), n) : n;
+        int[] order = descending(logits);
+        double temperature = params.temperature();
+        double max = logits[order[0]] / temperature;
+        double[] probs = new double[keep];
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            probs[i] = Math.exp(logits[order[i]] / temperature - max);
+            sum += probs[i];
+        }
+        if (params.topP() < 1) {
+            // Keep the smallest head of the distribution whose mass reaches top_p (at least one).
+            double cumulative = 0;
+            int cut = keep;
+            for (int i = 0; i < keep; i++) {
+                cumulative += probs[i] / sum;
+                if (cumulative >= params.topP()) {
+                    cut = i + 1;
+                    break;
+                }
+            }
+            keep = cut;
+            sum = 0;
+            for (int i = 0; i < keep; i++) {
+                sum += probs[i];
+            }
+        }
+        double u = random.nextDouble() * sum;
+        for (int i = 0; i < keep; i++) {
+            u -= probs[i];
+            if (u < 0) {
+                return order[i];
+            }
+        }
+        return order[keep - 1];
+    }
+
+    /** Token ids by logit, highest first (ties by lower id), in one primitive sort. */
+    private static int[] descending(float[] logits) {
+        long[] keys = new long[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            // Flip the float's bits into an order-preserving int, negate for descending order,
+            // and carry the index in the low half.
+            int bits = Float.floatToIntBits(logits[i]);
+            int sortable = bits < 0 ? ~bits : bits | Integer.MIN_VALUE;
+            long high = ~(sortable ^ Integer.MIN_VALUE);
+            keys[i] = (high << 32) | i;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[logits.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = (int) keys[i];
+        }
+        return order;
+    }
+}
