@@ -65,14 +65,17 @@ public final class RequestMapper {
             throw outOfRange("repetition_penalty", penalty, "a number > 0");
         }
         if (r.logprobs() != null && r.logprobs() > 0) {
-            // TODO: log probabilities are not exposed by the engine; clients asking for them are refused.
-            throw outOfRange("logprobs", r.logprobs(), "0 or absent (this worker returns no logprobs)");
+            // TODO: log probabilities are not exposed by the engine; clients asking for them are
+            // refused.
+            throw outOfRange(
+                    "logprobs", r.logprobs(), "0 or absent (this worker returns no logprobs)");
         }
         ModelInfo info = model.info();
         List<Integer> stopIds = r.stopTokenIds() == null ? List.of() : r.stopTokenIds();
         for (Integer id : stopIds) {
             if (id == null || id < 0 || id >= info.vocabSize()) {
-                throw outOfRange("stop_token_ids", id, "token ids in [0, " + info.vocabSize() + ")");
+                throw outOfRange(
+                        "stop_token_ids", id, "token ids in [0, " + info.vocabSize() + ")");
             }
         }
         List<String> stop = r.stop() == null ? List.of() : r.stop();
@@ -95,10 +98,17 @@ public final class RequestMapper {
         }
         long needed = (long) promptTokens + maxNew;
         if (needed > context) {
-            throw new ProtocolException(ErrorCode.CONTEXT_OVERFLOW, "this model's context length is "
-                    + context + " tokens, but the prompt has " + promptTokens
-                    + " tokens and max_new_tokens asks for " + maxNew + " (" + needed
-                    + " in all); shorten the prompt or lower max_new_tokens");
+            throw new ProtocolException(
+                    ErrorCode.CONTEXT_OVERFLOW,
+                    "this model's context length is "
+                            + context
+                            + " tokens, but the prompt has "
+                            + promptTokens
+                            + " tokens and max_new_tokens asks for "
+                            + maxNew
+                            + " ("
+                            + needed
+                            + " in all); shorten the prompt or lower max_new_tokens");
         }
         // FastChat treats a temperature this small as greedy decoding.
         SamplingParams sampling = temperature < 1e-5
@@ -113,8 +123,13 @@ public final class RequestMapper {
     public void checkModel(String name) {
         String served = model.info().name();
         if (name != null && !name.equals(served)) {
-            throw new ProtocolException(ErrorCode.INVALID_MODEL,
-                    "model '" + name + "' is not served by this worker; it serves '" + served + "'");
+            throw new ProtocolException(
+                    ErrorCode.INVALID_MODEL,
+                    "model '"
+                            + name
+                            + "' is not served by this worker; it serves '"
+                            + served
+                            + "'");
         }
     }
 
@@ -126,7 +141,8 @@ public final class RequestMapper {
             return r.prompt();
         }
         if (r.messages() == null) {
-            throw ProtocolException.invalid("'prompt' (a string) or 'messages' (a list) is required");
+            throw ProtocolException.invalid(
+                    "'prompt' (a string) or 'messages' (a list) is required");
         }
         if (r.messages().isEmpty()) {
             throw ProtocolException.invalid("'messages' must hold at least one message");
@@ -135,7 +151,8 @@ public final class RequestMapper {
         for (int i = 0; i < r.messages().size(); i++) {
             ChatMessage m = r.messages().get(i);
             if (m == null || m.role() == null || m.content() == null) {
-                throw ProtocolException.invalid("messages[" + i + "] needs a 'role' and a 'content'");
+                throw ProtocolException.invalid(
+                        "messages[" + i + "] needs a 'role' and a 'content'");
             }
             if (!ROLES.contains(m.role())) {
                 throw ProtocolException.invalid("messages[" + i + "].role is '" + m.role()
