@@ -17,14 +17,16 @@ import picocli.CommandLine.TypeConversionException;
 public final class ControllerCommand implements Callable<Integer> {
     @Mixin VerboseMixin verbose;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1",
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
             description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
     String host;
 
-    @Option(names = "--port", defaultValue = "21001", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "21001", paramLabel = "PORT",
+            description = "Port to listen on (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--dispatch", defaultValue = "shortest-queue", converter = PolicyConverter.class,
+    @Option(names = "--dispatch", defaultValue = "shortest-queue", paramLabel = "POLICY",
+            converter = PolicyConverter.class,
             completionCandidates = PolicyNames.class,
             description = "How to choose a worker: ${COMPLETION-CANDIDATES} (default: shortest-queue).")
     DispatchPolicy dispatch;
