@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p>Shutdown ({@link #shutdown}, {@code POST /worker_shutdown}, or the command's signal hook):
  * new requests get 503, admitted ones run to the end for up to the drain timeout, the rest are
  * cancelled, heartbeats stop and the controller is asked to drop the worker, the HTTP server and
- * the model close, and {@link #terminated()}
- * completes. Exiting the process is the caller's business.
+ * the model close, and {@link #terminated()} completes. Exiting the process is the caller's
+ * business.
  */
 public final class WorkerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
