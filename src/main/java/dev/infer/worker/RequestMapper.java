@@ -17,10 +17,11 @@ import java.util.Set;
  * Checks a FastChat generate request and turns it into an engine request. Every refusal is a
  * {@link ProtocolException} whose one-line message names the parameter and the allowed range.
  *
- * <p>Defaults follow FastChat's worker (temperature 1, top_p 1, top_k off, repetition penalty 1,
- * 256 new tokens), except {@code echo}: FastChat's worker echoes the prompt unless told otherwise,
- * while every FastChat client sends {@code echo} explicitly; we default to false so that a bare
- * request returns only the answer.
+ * <p>Sampling parameters a request leaves out come from the model's
+ * {@code generation_config.json} ({@link LoadedModel#defaultSampling()}: greedy unless it sets
+ * {@code do_sample}); {@code max_new_tokens} defaults to FastChat's 256, cut to what the context
+ * has room for. {@code echo} defaults to false, unlike FastChat's worker, which echoes unless told
+ * otherwise; every FastChat client sends {@code echo} explicitly, so only bare requests differ.
  */
 public final class RequestMapper {
     /** FastChat's default for {@code max_new_tokens}. */
@@ -44,11 +45,12 @@ public final class RequestMapper {
     public Prepared prepare(GenerateRequest r) {
         checkModel(r.model());
         String prompt = prompt(r);
-        double temperature = value(r.temperature(), 1.0);
+        SamplingParams defaults = model.defaultSampling();
+        double temperature = value(r.temperature(), defaults.temperature());
         if (!Double.isFinite(temperature) || temperature < 0) {
             throw outOfRange("temperature", temperature, "a number >= 0");
         }
-        double topP = value(r.topP(), 1.0);
+        double topP = value(r.topP(), defaults.topP());
         if (!Double.isFinite(topP) || topP < 0 || topP > 1) {
             throw outOfRange("top_p", topP, "a number in [0, 1]");
         }
@@ -56,11 +58,11 @@ public final class RequestMapper {
         if (topP < 1e-8) {
             topP = 1.0;
         }
-        int topK = r.topK() == null ? -1 : r.topK();
+        int topK = r.topK() == null ? defaults.topK() : r.topK();
         if (topK < -1) {
             throw outOfRange("top_k", topK, "-1 or 0 (off) or a positive count");
         }
-        double penalty = value(r.repetitionPenalty(), 1.0);
+        double penalty = value(r.repetitionPenalty(), defaults.repetitionPenalty());
         if (!Double.isFinite(penalty) || penalty <= 0) {
             throw outOfRange("repetition_penalty", penalty, "a number > 0");
         }

@@ -10,6 +10,7 @@ import dev.infer.engine.LoadedModel;
 import dev.infer.engine.Message;
 import dev.infer.engine.ModelOptions;
 import dev.infer.engine.Models;
+import dev.infer.engine.SamplingParams;
 import dev.infer.protocol.Json;
 import dev.infer.testing.SharedModels;
 import java.net.URI;
@@ -120,6 +121,16 @@ class WorkerServerTest {
         assertEquals(
                 model.countTokens(rendered), viaMessages.get("usage").get("prompt_tokens").asInt());
         assertEquals(viaPrompt.get("text"), viaMessages.get("text"));
+    }
+
+    @Test
+    void sampling_left_out_follows_the_model_defaults_which_are_greedy_here() throws Exception {
+        assertEquals(SamplingParams.GREEDY, model.defaultSampling());
+        JsonNode bare = json(post("/worker_generate",
+                "{\"prompt\": \"I think\", \"max_new_tokens\": 8}"));
+        JsonNode greedy = json(post("/worker_generate",
+                "{\"prompt\": \"I think\", \"temperature\": 0, \"max_new_tokens\": 8}"));
+        assertEquals(greedy.get("text"), bare.get("text"));
     }
 
     @Test
