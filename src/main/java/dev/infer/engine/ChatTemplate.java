@@ -38,7 +38,8 @@ final class ChatTemplate {
     /** Renders the conversation and the prompt for the assistant's turn. */
     String render(List<Message> messages) {
         if (messages == null || messages.isEmpty()) {
-            throw new EngineException(EngineException.Reason.INVALID_INPUT, "no messages to render");
+            throw new EngineException(EngineException.Reason.INVALID_INPUT,
+                    "no messages to render");
         }
         if (template == null) {
             StringBuilder sb = new StringBuilder();
@@ -76,9 +77,7 @@ final class ChatTemplate {
                 return t.getMessage();
             }
         }
-        String message = error.getMessage();
-        int raised = message == null ? -1 : message.indexOf(TemplateRaise.PREFIX);
-        return raised >= 0 ? message.substring(raised + TemplateRaise.PREFIX.length()) : message;
+        return error.getMessage();
     }
 
     private static Jinjava newJinjava() {
@@ -108,15 +107,9 @@ final class ChatTemplate {
     /** What {@code raise_exception} throws. */
     static final class TemplateRaise extends RuntimeException {
         private static final long serialVersionUID = 1L;
-        static final String PREFIX = "raise_exception: ";
 
         TemplateRaise(String message) {
-            super(PREFIX + message);
-        }
-
-        @Override
-        public String getMessage() {
-            return super.getMessage().substring(PREFIX.length());
+            super(message);
         }
     }
 }
