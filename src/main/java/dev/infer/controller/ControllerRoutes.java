@@ -30,6 +30,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,11 +45,12 @@ final class ControllerRoutes {
     private static final int FAN_OUT = 32;
 
     private final WorkerRegistry registry;
-    private final WorkerClient workers;
+    private final Supplier<WorkerClient> workers;
     private final ControllerMetrics metrics;
     private final StreamProxy proxy;
 
-    ControllerRoutes(WorkerRegistry registry, WorkerClient workers, ControllerMetrics metrics) {
+    /** {@code workers} is asked for a client only when a worker must be called. */
+    ControllerRoutes(WorkerRegistry registry, Supplier<WorkerClient> workers, ControllerMetrics metrics) {
         this.registry = registry;
         this.workers = workers;
         this.metrics = metrics;
@@ -87,7 +89,7 @@ final class ControllerRoutes {
     private WorkerStatus fetchStatus(String name) {
         WorkerStatus status;
         try {
-            status = workers.status(name);
+            status = workers.get().status(name);
         } catch (ClientException e) {
             throw new HttpError(ErrorCode.CONTROLLER_WORKER_TIMEOUT,
                     "cannot fetch the status of worker " + name + ": " + e.getMessage());
@@ -173,7 +175,7 @@ final class ControllerRoutes {
         List<String> unreachable = Collections.synchronizedList(new ArrayList<>());
         forEachWorker(killed, name -> {
             try {
-                workers.shutdown(name, shutdown);
+                workers.get().shutdown(name, shutdown);
             } catch (ClientException e) {
                 log.warn("kill: cannot tell worker {} to shut down: {}", name, e.getMessage());
                 unreachable.add(name);
