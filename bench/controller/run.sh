@@ -42,6 +42,23 @@ to_ms() {
         printf "%.2f", n }'
 }
 
+rss_lines=()
+declare -A rps_of
+
+# measure ENDPOINT CONCURRENCY WORKERS WRK-ARGS...: one wrk run, one table row.
+measure() {
+    local endpoint="$1" c="$2" n="$3"
+    shift 3
+    local threads=$(( c < 2 ? 1 : 2 ))
+    local log="$out/wrk-$endpoint-$n-c$c.txt"
+    wrk -t"$threads" -c"$c" -d"$duration" --latency "$@" >"$log"
+    local rps p99 errors
+    rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$log")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$log")")
+    errors=$(awk '/Non-2xx/ {print $NF} /Socket errors/ {print "socket"}' "$log" | paste -sd, -)
+    rps_of["$endpoint/$c/$n"]=$rps
+    echo "| $n | /$endpoint | $c | $rps | $p99 | ${errors:-0} |"
+}
 echo "| workers | endpoint | concurrency | req/s | p99 ms | errors |"
 echo "|---:|---|---:|---:|---:|---:|"
 for n in $workers_list; do
@@ -55,24 +72,41 @@ for n in $workers_list; do
     curl -sf "$url/health" >/dev/null || { echo "run.sh: controller did not start; see $out/controller-$n.log" >&2; exit 1; }
     java bench/controller/RegisterWorkers.java "$url" "$n"
     idle_rss=$(rss_mb "$pid")
-    # Warm the JIT up before measuring; not recorded.
-    wrk -t2 -c16 -d3s -s bench/controller/get_worker_address.lua "$url" >/dev/null
-    wrk -t2 -c16 -d2s -s bench/controller/receive_heart_beat.lua "$url" -- "$n" >/dev/null
+    # Warm the JIT up before measuring (the launcher runs the controller without tiered
+    # compilation, so code stays interpreted for the first ten thousand calls); not recorded.
+    wrk -t2 -c16 -d8s -s bench/controller/get_worker_address.lua "$url" >/dev/null
+    wrk -t2 -c16 -d4s -s bench/controller/receive_heart_beat.lua "$url" -- "$n" >/dev/null
+    wrk -t2 -c16 -d2s "$url/health" >/dev/null
     for endpoint in get_worker_address receive_heart_beat; do
         for c in $concurrency_list; do
-            threads=$(( c < 2 ? 1 : 2 ))
-            log="$out/wrk-$endpoint-$n-c$c.txt"
-            wrk -t"$threads" -c"$c" -d"$duration" --latency -s "bench/controller/$endpoint.lua" "$url" -- "$n" >"$log"
-            rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$log")
-            p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$log")")
-            errors=$(awk '/Non-2xx/ {print $NF} /Socket errors/ {print "socket"}' "$log" | paste -sd, -)
-            echo "| $n | /$endpoint | $c | $rps | $p99 | ${errors:-0} |"
+            measure "$endpoint" "$c" "$n" -s "bench/controller/$endpoint.lua" "$url" -- "$n"
         done
     done
-    if [[ "$n" == "1000" ]] || [[ "$workers_list" != *1000* && "$n" == "${workers_list##* }" ]]; then
-        echo "" >&2
-        echo "resident memory with $n workers: ${idle_rss} MB after registration, $(rss_mb "$pid") MB after the load runs" >&2
-        echo "RSS_${n}_IDLE_MB=$idle_rss RSS_${n}_LOADED_MB=$(rss_mb "$pid")" >"$out/rss-$n.txt"
-    fi
+    # The framework's floor on this machine right now: GET /health does no controller work.
+    measure health 64 "$n" "$url/health"
+    # Resident memory once the load has stopped and the JVM had a few seconds to hand freed
+    # native memory back (the launcher trims every 5 s), and the peak during the runs.
+    sleep 6
+    loaded_rss=$(rss_mb "$pid")
+    peak_rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+    rss_lines+=("| $n | $idle_rss | $loaded_rss | $peak_rss |")
     stop_controller
 done
+first="${workers_list%% *}"
+last="${workers_list##* }"
+echo
+echo "Throughput with $last workers relative to $first workers (same run):"
+for endpoint in get_worker_address receive_heart_beat; do
+    for c in $concurrency_list; do
+        a="${rps_of[$endpoint/$c/$first]:-0}"
+        b="${rps_of[$endpoint/$c/$last]:-0}"
+        if [[ "$a" -gt 0 ]]; then
+            awk -v e="$endpoint" -v c="$c" -v a="$a" -v b="$b" \
+                'BEGIN { printf "  /%s c=%s: %.2f\n", e, c, b / a }'
+        fi
+    done
+done
+echo
+echo "| workers | RSS after registering, MB | RSS after the load, MB | peak RSS, MB |"
+echo "|---:|---:|---:|---:|"
+printf '%s\n' "${rss_lines[@]}"
