@@ -27,7 +27,8 @@ public final class ControllerServer implements AutoCloseable {
     private final HttpServer http;
     private final ScheduledExecutorService reaper;
 
-    private ControllerServer(WorkerRegistry registry, HttpServer http, ScheduledExecutorService reaper) {
+    private ControllerServer(WorkerRegistry registry, HttpServer http,
+            ScheduledExecutorService reaper) {
         this.registry = registry;
         this.http = http;
         this.reaper = reaper;

@@ -30,7 +30,8 @@ final class StreamProxy {
     private final Supplier<WorkerClient> workers;
     private final ControllerMetrics metrics;
 
-    StreamProxy(WorkerRegistry registry, Supplier<WorkerClient> workers, ControllerMetrics metrics) {
+    StreamProxy(WorkerRegistry registry, Supplier<WorkerClient> workers,
+            ControllerMetrics metrics) {
         this.registry = registry;
         this.workers = workers;
         this.metrics = metrics;
@@ -43,7 +44,8 @@ final class StreamProxy {
         }
         JsonNode model = params.get("model");
         if (model == null || !model.isTextual() || model.asText().isBlank()) {
-            throw ProtocolException.invalid("missing field 'model': a non-empty string is required");
+            throw ProtocolException.invalid(
+                    "missing field 'model': a non-empty string is required");
         }
         ctx.status(200).contentType("application/octet-stream");
         // The servlet stream, not Javalin's: Javalin's may compress, which would hold chunks back.
@@ -59,9 +61,10 @@ final class StreamProxy {
         try {
             in = workers.get().openStream(address, params);
         } catch (ClientException e) {
-            ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE && e.errorCode() != null
-                    ? e.errorCode() : ErrorCode.CONTROLLER_WORKER_TIMEOUT;
-            log.warn("worker {} failed a stream for model {}: {}", address, model.asText(), e.getMessage());
+            ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE
+                    && e.errorCode() != null ? e.errorCode() : ErrorCode.CONTROLLER_WORKER_TIMEOUT;
+            log.warn("worker {} failed a stream for model {}: {}", address, model.asText(),
+                    e.getMessage());
             errorFrame(out, code, e.getMessage());
             return;
         }
