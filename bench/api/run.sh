@@ -36,3 +36,7 @@ curl -sf "http://127.0.0.1:$aport/v1/models" | grep -q '"bench"' \
 
 python3 "$root/bench/api/bench.py" --worker "http://127.0.0.1:$wport" --api "http://127.0.0.1:$aport" \
     --model bench --runs "$runs" --max-tokens "$max_tokens"
+
+# Where the API's time goes: its own view of time to first token (request in -> first worker chunk).
+curl -sf "http://127.0.0.1:$aport/metrics" | grep -E '^infer_api_time_to_first_token_seconds_(sum|count)' || true
+curl -sf "http://127.0.0.1:$wport/metrics" | grep -E 'first_token_seconds_(sum|count)' || true

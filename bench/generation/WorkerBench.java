@@ -32,13 +32,15 @@ import java.util.Map;
  * <p>Also: time to first token through {@code /worker_generate_stream} (request sent to the first
  * frame with text) against the plain loop's first step (prefill and argmax).
  *
- * <p>{@code java -cp target/infer.jar bench/generation/WorkerBench.java WORKER_URL MODEL_DIR [TOKENS] [ROUNDS]}
+ * <p>{@code java -cp target/infer.jar bench/generation/WorkerBench.java WORKER_URL MODEL_DIR
+ * [TOKENS] [ROUNDS]}
  * (bench/generation/worker.sh starts the worker and runs this).
  */
 public class WorkerBench {
     static final String PROMPT = "I think that it is";
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     public static void main(String[] args) throws Exception {
         String worker = args[0];
@@ -46,24 +48,37 @@ public class WorkerBench {
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 15;
         long[] prompt;
-        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
-                Map.of("addSpecialTokens", "true"))) {
+        try (HuggingFaceTokenizer tok =
+                HuggingFaceTokenizer.newInstance(
+                        dir.resolve("tokenizer.json"), Map.of("addSpecialTokens", "true"))) {
             prompt = tok.encode(PROMPT).getIds();
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-            // The same session options as the engine's, so the two differ only in the loop around them.
+            // The same session options as the engine's, so the two differ only in the loop around
+            // them.
             opts.setInterOpNumThreads(1);
             run(env, opts, worker, dir, prompt, tokens, rounds);
         }
     }
 
-    static void run(OrtEnvironment env, OrtSession.SessionOptions opts, String worker, Path dir, long[] prompt,
-            int tokens, int rounds) throws Exception {
+    static void run(
+            OrtEnvironment env,
+            OrtSession.SessionOptions opts,
+            String worker,
+            Path dir,
+            long[] prompt,
+            int tokens,
+            int rounds)
+            throws Exception {
         try (OrtSession session = env.createSession(dir.resolve("model.onnx").toString(), opts)) {
             PlainLoop plain = new PlainLoop(env, session);
-            String body = "{\"prompt\": \"" + PROMPT + "\", \"temperature\": 0, \"max_new_tokens\": "
-                    + tokens + "}";
+            String body =
+                    "{\"prompt\": \""
+                            + PROMPT
+                            + "\", \"temperature\": 0, \"max_new_tokens\": "
+                            + tokens
+                            + "}";
             for (int i = 0; i < 5; i++) {
                 plain.generate(prompt, tokens);
                 post(worker + "/worker_generate", body);
@@ -89,31 +104,44 @@ public class WorkerBench {
             }
             double p = median(plainRate);
             double w = median(workerRate);
-            System.out.printf("model %s, prompt %d tokens, %d new tokens, greedy, %d rounds (medians)%n",
+            System.out.printf(
+                    "model %s, prompt %d tokens, %d new tokens, greedy, %d rounds (medians)%n",
                     dir.getFileName(), prompt.length, tokens, rounds);
-            System.out.printf("plain ONNX Runtime loop : %8.1f tokens/s   first step      %6.2f ms%n",
+            System.out.printf(
+                    "plain ONNX Runtime loop : %8.1f tokens/s   first step      %6.2f ms%n",
                     p, median(plainFirst));
-            System.out.printf("worker /worker_generate : %8.1f tokens/s   first token (stream) %6.2f ms%n",
+            System.out.printf(
+                    "worker /worker_generate : %8.1f tokens/s   first token (stream) %6.2f ms%n",
                     w, median(workerFirst));
-            System.out.printf("ratio worker / plain    : %8.3f   (worker generated %d tokens per request)%n",
+            System.out.printf(
+                    "ratio worker / plain    : %8.3f   (worker generated %d tokens per request)%n",
                     w / p, workerTokens);
         }
     }
 
     static JsonNode post(String url, String body) throws Exception {
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r =
+                HTTP.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200) {
-            throw new IllegalStateException(url + ": HTTP " + r.statusCode() + " " + new String(r.body()));
+            throw new IllegalStateException(
+                    url + ": HTTP " + r.statusCode() + " " + new String(r.body()));
         }
         return JSON.readTree(r.body());
     }
 
-    /** Nanoseconds from sending the request to the first frame that carries text; reads the rest. */
+    /** Nanoseconds from sending the request to the first frame with text; reads the rest. */
     static long firstFrame(String url, String body) throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r =
+                HTTP.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
         long first = 0;
         try (InputStream in = r.body()) {
             StringBuilder frame = new StringBuilder();
@@ -200,7 +228,8 @@ public class WorkerBench {
                             past.values().forEach(OnnxTensor::close);
                         }
                         previous = result;
-                        FloatBuffer logits = ((OnnxTensor) result.get("logits").get()).getFloatBuffer();
+                        FloatBuffer logits =
+                                ((OnnxTensor) result.get("logits").get()).getFloatBuffer();
                         int vocab = logits.capacity() / n;
                         int base = (n - 1) * vocab;
                         int best = 0;

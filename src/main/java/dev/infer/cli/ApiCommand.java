@@ -23,24 +23,30 @@ import picocli.CommandLine.Option;
 public final class ApiCommand implements Callable<Integer> {
     @Mixin VerboseMixin verboseMixin;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8000", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "8000",
+            description = "Port to listen on (default: ${DEFAULT-VALUE}).")
     int port;
 
     @Option(names = "--controller", paramLabel = "URL",
             defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description = "Controller URL (default: INFER_CONTROLLER, else " + ControllerClient.DEFAULT_URL + ").")
+            description = "Controller URL (default: INFER_CONTROLLER, else "
+                    + ControllerClient.DEFAULT_URL + ").")
     String controller;
 
-    @Option(names = "--api-key", paramLabel = "KEY", split = ",", defaultValue = "${env:INFER_API_KEY}",
-            description = "A key clients must send as 'Authorization: Bearer KEY'; repeat for several "
+    @Option(names = "--api-key", paramLabel = "KEY", split = ",",
+            defaultValue = "${env:INFER_API_KEY}",
+            description = "A key clients must send as 'Authorization: Bearer KEY'; repeat for "
+                    + "several "
                     + "(default: INFER_API_KEY, comma-separated). Without one, /v1 is open.")
     List<String> apiKeys;
 
     @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:INFER_TOKEN}",
-            description = "The cluster's shared token, sent to the controller and workers (default: INFER_TOKEN).")
+            description = "The cluster's shared token, sent to the controller and workers "
+                    + "(default: INFER_TOKEN).")
     String token;
 
     @Option(names = "--first-token-timeout", paramLabel = "SECONDS", defaultValue = "120",
@@ -48,11 +54,13 @@ public final class ApiCommand implements Callable<Integer> {
     double firstTokenTimeout;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
-            description = "Longest silence between two tokens of a stream (default: ${DEFAULT-VALUE}).")
+            description = "Longest silence between two tokens of a stream "
+                    + "(default: ${DEFAULT-VALUE}).")
     double idleTimeout;
 
     @Option(names = "--cache-ttl", paramLabel = "SECONDS", defaultValue = "1",
-            description = "How long model lists and worker addresses are reused; 0 asks the controller "
+            description = "How long model lists and worker addresses are reused; 0 asks the "
+                    + "controller "
                     + "on every request (default: ${DEFAULT-VALUE}).")
     double cacheTtl;
 
@@ -62,15 +70,19 @@ public final class ApiCommand implements Callable<Integer> {
             throw CliException.usage("--port must be between 0 and 65535, got " + port);
         }
         if (!(firstTokenTimeout > 0) || !(idleTimeout > 0) || !(cacheTtl >= 0)) {
-            throw CliException.usage("--first-token-timeout and --idle-timeout must be positive, --cache-ttl not negative");
+            throw CliException.usage(
+                    "--first-token-timeout and --idle-timeout must be positive, "
+                            + "--cache-ttl not negative");
         }
-        ApiConfig config = new ApiConfig(host, port, controller, token, apiKeys, seconds(firstTokenTimeout),
+        ApiConfig config = new ApiConfig(host, port, controller, token, apiKeys,
+                seconds(firstTokenTimeout),
                 seconds(idleTimeout), seconds(cacheTtl));
         ApiServer server;
         try {
             server = ApiServer.start(config);
         } catch (RuntimeException e) {
-            throw CliException.failure("cannot listen on " + host + ":" + port + ": " + ControllerCommand.bindCause(e), e);
+            throw CliException.failure("cannot listen on " + host + ":" + port + ": "
+                    + ControllerCommand.bindCause(e), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

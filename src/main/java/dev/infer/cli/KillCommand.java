@@ -38,13 +38,22 @@ public final class KillCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Do not drain: cancel in-flight requests at once.")
     boolean force;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS",
-            description = "Longest drain before in-flight requests are cancelled (default: the worker's).")
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            description =
+                    "Longest drain before in-flight requests are cancelled"
+                            + " (default: the worker's).")
     Double timeout;
 
-    @Option(names = "--controller", paramLabel = "URL",
+    @Option(
+            names = "--controller",
+            paramLabel = "URL",
             defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description = "Controller to ask (default: $INFER_CONTROLLER, else " + ControllerClient.DEFAULT_URL + ").")
+            description =
+                    "Controller to ask (default: $INFER_CONTROLLER, else "
+                            + ControllerClient.DEFAULT_URL
+                            + ").")
     String controller;
 
     @Option(names = "--token", defaultValue = "${env:INFER_TOKEN}", paramLabel = "SECRET",
@@ -64,8 +73,14 @@ public final class KillCommand implements Callable<Integer> {
         ControllerClient client = new ControllerClient(controller, token);
         KillResponse r;
         try {
-            r = client.kill(new KillRequest(worker, model, all ? Boolean.TRUE : null, force ? Boolean.TRUE : null,
-                    timeout));
+            r =
+                    client.kill(
+                            new KillRequest(
+                                    worker,
+                                    model,
+                                    all ? Boolean.TRUE : null,
+                                    force ? Boolean.TRUE : null,
+                                    timeout));
         } catch (ClientException e) {
             if (e.kind() == ClientException.Kind.ERROR_RESPONSE && e.status() == 404) {
                 throw CliException.failure("nothing to stop: " + cause(e));
@@ -92,7 +107,9 @@ public final class KillCommand implements Callable<Integer> {
     }
 
     private String what(String worker) {
-        return worker != null ? "worker " + worker : model != null ? "worker serving model " + model : "worker";
+        return worker != null
+                ? "worker " + worker
+                : model != null ? "worker serving model " + model : "worker";
     }
 
     /** FastChat's worker names are URLs; accept {@code host:port} and add the scheme. */

@@ -54,13 +54,22 @@ public final class TestCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per model, for scripts.")
     boolean json;
 
-    @Option(names = "--controller", paramLabel = "URL",
+    @Option(
+            names = "--controller",
+            paramLabel = "URL",
             defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description = "Controller to ask (default: $INFER_CONTROLLER, else " + ControllerClient.DEFAULT_URL + ").")
+            description =
+                    "Controller to ask (default: $INFER_CONTROLLER, else "
+                            + ControllerClient.DEFAULT_URL
+                            + ").")
     String controller;
 
-    @Option(names = "--token", defaultValue = "${env:INFER_TOKEN}", paramLabel = "SECRET",
-            description = "Bearer token the controller and workers require (default: $INFER_TOKEN).")
+    @Option(
+            names = "--token",
+            defaultValue = "${env:INFER_TOKEN}",
+            paramLabel = "SECRET",
+            description =
+                    "Bearer token the controller and workers require (default: $INFER_TOKEN).")
     String token;
 
     /** One model's outcome; {@code error} is null when it answered. */
@@ -75,7 +84,9 @@ public final class TestCommand implements Callable<Integer> {
         if (!(timeout > 0) || Double.isInfinite(timeout)) {
             throw CliException.usage("--timeout must be a number of seconds > 0, got " + timeout);
         }
-        WorkerClient workers = new WorkerClient(new JsonHttp(token), Duration.ofMillis(Math.round(timeout * 1000)));
+        WorkerClient workers =
+                new WorkerClient(
+                        new JsonHttp(token), Duration.ofMillis(Math.round(timeout * 1000)));
         List<String[]> targets = worker != null ? workerTargets(workers) : controllerTargets();
         PrintWriter out = spec.commandLine().getOut();
         int failed = 0;
@@ -87,7 +98,8 @@ public final class TestCommand implements Callable<Integer> {
             out.flush();
         }
         if (failed > 0) {
-            throw CliException.failure(failed + " of " + targets.size() + " model(s) did not answer");
+            throw CliException.failure(
+                    failed + " of " + targets.size() + " model(s) did not answer");
         }
         return ExitCodes.OK;
     }
@@ -98,7 +110,8 @@ public final class TestCommand implements Callable<Integer> {
         try {
             List<String> models = model != null ? List.of(model) : client.listModels();
             if (models.isEmpty()) {
-                throw CliException.failure("no models: no worker is registered with " + client.baseUrl());
+                throw CliException.failure(
+                        "no models: no worker is registered with " + client.baseUrl());
             }
             List<String[]> targets = new ArrayList<>();
             for (String m : models) {
@@ -116,7 +129,8 @@ public final class TestCommand implements Callable<Integer> {
         try {
             names = workers.status(address).modelNames();
         } catch (ClientException e) {
-            throw CliException.failure("cannot reach worker at " + address + ": " + e.getMessage(), e);
+            throw CliException.failure(
+                    "cannot reach worker at " + address + ": " + e.getMessage(), e);
         }
         if (names == null || names.isEmpty()) {
             throw CliException.failure("worker at " + address + " serves no model");
@@ -133,17 +147,37 @@ public final class TestCommand implements Callable<Integer> {
     }
 
     private Outcome run(WorkerClient workers, String name, String address) {
-        GenerateRequest request = new GenerateRequest(name, null, List.of(new ChatMessage("user", message)),
-                0.0, null, null, null, maxTokens, null, null, false, null, null);
+        GenerateRequest request =
+                new GenerateRequest(
+                        name,
+                        null,
+                        List.of(new ChatMessage("user", message)),
+                        0.0,
+                        null,
+                        null,
+                        null,
+                        maxTokens,
+                        null,
+                        null,
+                        false,
+                        null,
+                        null);
         long start = System.nanoTime();
         long[] first = {0};
         GenerateChunk last;
         try {
-            last = workers.generateStream(address, request, chunk -> {
-                if (first[0] == 0 && chunk.text() != null && !chunk.text().isEmpty() && !chunk.isError()) {
-                    first[0] = System.nanoTime();
-                }
-            });
+            last =
+                    workers.generateStream(
+                            address,
+                            request,
+                            chunk -> {
+                                if (first[0] == 0
+                                        && chunk.text() != null
+                                        && !chunk.text().isEmpty()
+                                        && !chunk.isError()) {
+                                    first[0] = System.nanoTime();
+                                }
+                            });
         } catch (ClientException e) {
             return new Outcome(name, address, false, null, null, null, null, e.getMessage());
         }
@@ -155,7 +189,15 @@ public final class TestCommand implements Callable<Integer> {
         int tokens = last.usage() == null ? 0 : last.usage().completionTokens();
         double ttft = ((first[0] == 0 ? end : first[0]) - start) / 1e6;
         double seconds = (end - start) / 1e9;
-        return new Outcome(name, address, true, round(ttft), tokens, round(tokens / seconds), last.text(), null);
+        return new Outcome(
+                name,
+                address,
+                true,
+                round(ttft),
+                tokens,
+                round(tokens / seconds),
+                last.text(),
+                null);
     }
 
     private static double round(double v) {
@@ -170,8 +212,14 @@ public final class TestCommand implements Callable<Integer> {
         if (preview.length() > 60) {
             preview = preview.substring(0, 57) + "...";
         }
-        return String.format(Locale.ROOT, "%s  ok  %s  first token %.1f ms  %d tokens  %.1f tokens/s  \"%s\"",
-                o.model(), o.worker(), o.timeToFirstTokenMs(), o.completionTokens(), o.tokensPerSecond(),
+        return String.format(
+                Locale.ROOT,
+                "%s  ok  %s  first token %.1f ms  %d tokens  %.1f tokens/s  \"%s\"",
+                o.model(),
+                o.worker(),
+                o.timeToFirstTokenMs(),
+                o.completionTokens(),
+                o.tokensPerSecond(),
                 preview);
     }
 }

@@ -63,12 +63,21 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "Most generations running at once (default: ${DEFAULT-VALUE}).")
     int limitConcurrency;
 
-    @Option(names = "--max-queue", defaultValue = "64", paramLabel = "N",
-            description = "Most requests waiting for a slot; beyond that, error 42903 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-queue",
+            defaultValue = "64",
+            paramLabel = "N",
+            description =
+                    "Most requests waiting for a slot; beyond that, error 42903"
+                            + " (default: ${DEFAULT-VALUE}).")
     int maxQueue;
 
-    @Option(names = "--heartbeat-interval", defaultValue = "45", paramLabel = "SECONDS",
-            description = "Seconds between heartbeats to the controller (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--heartbeat-interval",
+            defaultValue = "45",
+            paramLabel = "SECONDS",
+            description =
+                    "Seconds between heartbeats to the controller (default: ${DEFAULT-VALUE}).")
     double heartbeatInterval;
 
     @Option(names = "--no-register", description = "Do not register with a controller.")
@@ -78,14 +87,22 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (default).")
     int threads;
 
-    @Option(names = "--token", defaultValue = "${env:INFER_TOKEN}", paramLabel = "SECRET",
-            description = "Bearer token required on this worker's endpoints and sent to the controller"
-                    + " (default: $INFER_TOKEN).")
+    @Option(
+            names = "--token",
+            defaultValue = "${env:INFER_TOKEN}",
+            paramLabel = "SECRET",
+            description =
+                    "Bearer token required on this worker's endpoints and sent to the controller"
+                            + " (default: $INFER_TOKEN).")
     String token;
 
-    @Option(names = "--drain-timeout", defaultValue = "30", paramLabel = "SECONDS",
-            description = "On shutdown, how long in-flight requests may run before they are cancelled"
-                    + " (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--drain-timeout",
+            defaultValue = "30",
+            paramLabel = "SECONDS",
+            description =
+                    "On shutdown, how long in-flight requests may run before they are cancelled"
+                            + " (default: ${DEFAULT-VALUE}).")
     double drainTimeout;
 
     @Override
@@ -99,8 +116,11 @@ public final class WorkerCommand implements Callable<Integer> {
             model = Models.load(modelPath, new ModelOptions(modelName, threads, 1));
         } catch (EngineException e) {
             String why = e.getMessage();
-            throw CliException.failure(why.contains(modelPath.toString()) ? "cannot load model: " + why
-                    : "--model-path " + modelPath + ": " + why, e);
+            throw CliException.failure(
+                    why.contains(modelPath.toString())
+                            ? "cannot load model: " + why
+                            : "--model-path " + modelPath + ": " + why,
+                    e);
         }
         WorkerServer server;
         try {
@@ -116,7 +136,8 @@ public final class WorkerCommand implements Callable<Integer> {
         try {
             server.terminated().get();
         } catch (ExecutionException e) {
-            throw CliException.failure("worker did not stop cleanly: " + e.getCause().getMessage(), e);
+            throw CliException.failure(
+                    "worker did not stop cleanly: " + e.getCause().getMessage(), e);
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -142,7 +163,8 @@ public final class WorkerCommand implements Callable<Integer> {
 
     private WorkerOptions options() {
         if (limitConcurrency < 1) {
-            throw CliException.usage("--limit-concurrency must be at least 1, got " + limitConcurrency);
+            throw CliException.usage(
+                    "--limit-concurrency must be at least 1, got " + limitConcurrency);
         }
         if (maxQueue < 0) {
             throw CliException.usage("--max-queue must not be negative, got " + maxQueue);
@@ -152,7 +174,8 @@ public final class WorkerCommand implements Callable<Integer> {
                     + heartbeatInterval);
         }
         if (!(drainTimeout >= 0) || Double.isInfinite(drainTimeout)) {
-            throw CliException.usage("--drain-timeout must be a number of seconds >= 0, got " + drainTimeout);
+            throw CliException.usage(
+                    "--drain-timeout must be a number of seconds >= 0, got " + drainTimeout);
         }
         if (threads < 0) {
             throw CliException.usage("--threads must not be negative, got " + threads);
@@ -184,13 +207,15 @@ public final class WorkerCommand implements Callable<Integer> {
     private static void checkUrl(String flag, String value) {
         try {
             URI uri = new URI(value);
-            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    && uri.getHost() != null) {
                 return;
             }
         } catch (URISyntaxException e) {
             // Reported below.
         }
-        throw CliException.usage(flag + " must be an http:// or https:// URL with a host, got '" + value + "'");
+        throw CliException.usage(
+                flag + " must be an http:// or https:// URL with a host, got '" + value + "'");
     }
 
     private static Duration seconds(double s) {

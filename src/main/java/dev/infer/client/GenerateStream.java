@@ -54,7 +54,8 @@ public final class GenerateStream implements AutoCloseable {
         GenerateStream stream = new GenerateStream(url);
         HttpRequest httpRequest = http.post(url, request, headerTimeout).build();
         stream.exchange = http.client().sendAsync(httpRequest,
-                info -> HttpResponse.BodySubscribers.fromSubscriber(stream.new Frames(info.statusCode())));
+                info -> HttpResponse.BodySubscribers.fromSubscriber(stream.new Frames(
+                        info.statusCode())));
         stream.exchange.whenComplete((response, error) -> {
             if (error != null) {
                 stream.finish(failure(url, error, headerTimeout));
@@ -84,10 +85,12 @@ public final class GenerateStream implements AutoCloseable {
             event = events.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ClientException(ClientException.Kind.TIMEOUT, 0, null, url + ": interrupted", e);
+            throw new ClientException(ClientException.Kind.TIMEOUT, 0, null, url + ": interrupted",
+                    e);
         }
         if (event == null) {
-            throw new ClientException(ClientException.Kind.TIMEOUT, 0, ErrorCode.CONTROLLER_WORKER_TIMEOUT,
+            throw new ClientException(ClientException.Kind.TIMEOUT, 0,
+                    ErrorCode.CONTROLLER_WORKER_TIMEOUT,
                     url + ": no chunk within " + timeout.toMillis() + " ms", null);
         }
         if (event == END) {
@@ -99,6 +102,22 @@ public final class GenerateStream implements AutoCloseable {
             throw e;
         }
         return (GenerateChunk) event;
+    }
+
+    /**
+     * Like {@link #next}, but when more chunks have already arrived it skips to the latest of
+     * them: FastChat's {@code text} is the whole output so far, so nothing is lost, and a reader
+     * that fell behind catches up with one write instead of one per token. An error chunk, a
+     * failure or the end is never skipped; it comes on the following call.
+     */
+    public GenerateChunk nextLatest(Duration timeout) {
+        GenerateChunk chunk = next(timeout);
+        while (chunk != null && !chunk.isError() && chunk.finishReason() == null
+                && events.peek() instanceof GenerateChunk more && !more.isError()) {
+            events.poll();
+            chunk = more;
+        }
+        return chunk;
     }
 
     /** Abandons the exchange; idempotent. */
@@ -120,25 +139,31 @@ public final class GenerateStream implements AutoCloseable {
     }
 
     static ClientException failure(String url, Throwable error, Duration headerTimeout) {
-        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable e = error instanceof CompletionException && error.getCause() != null
+                ? error.getCause() : error;
         if (e instanceof ClientException c) {
             return c;
         }
         if (e instanceof HttpConnectTimeoutException) {
-            return new ClientException(ClientException.Kind.UNREACHABLE, 0, null, url + ": connection timed out", e);
+            return new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
+                    url + ": connection timed out", e);
         }
         if (e instanceof HttpTimeoutException) {
-            return new ClientException(ClientException.Kind.TIMEOUT, 0, ErrorCode.CONTROLLER_WORKER_TIMEOUT,
+            return new ClientException(ClientException.Kind.TIMEOUT, 0,
+                    ErrorCode.CONTROLLER_WORKER_TIMEOUT,
                     url + ": no response within " + headerTimeout.toMillis() + " ms", e);
         }
         if (e instanceof ConnectException || e instanceof ClosedChannelException) {
-            return new ClientException(ClientException.Kind.UNREACHABLE, 0, null, url + ": connection refused", e);
+            return new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
+                    url + ": connection refused", e);
         }
         String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return new ClientException(ClientException.Kind.UNREACHABLE, 0, null, url + ": stream broken: " + why, e);
+        return new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
+                url + ": stream broken: " + why, e);
     }
 
-    /** Splits the body on {@code \0} and queues each frame; an error status keeps the whole body. */
+    /** Splits the body on {@code \0} and queues each frame; an error status keeps the whole body.
+    * */
     private final class Frames implements Flow.Subscriber<List<ByteBuffer>> {
         private final int status;
         private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
@@ -171,7 +196,8 @@ public final class GenerateStream implements AutoCloseable {
                 }
             }
             if (buffer.size() > MAX_FRAME_BYTES) {
-                finish(new ClientException(ClientException.Kind.BAD_RESPONSE, status, ErrorCode.INTERNAL,
+                finish(new ClientException(ClientException.Kind.BAD_RESPONSE, status,
+                        ErrorCode.INTERNAL,
                         url + ": stream frame larger than " + MAX_FRAME_BYTES + " bytes", null));
                 subscription.cancel();
             }
@@ -209,9 +235,11 @@ public final class GenerateStream implements AutoCloseable {
                 events.add(Json.mapper().readValue(frame, GenerateChunk.class));
                 sawChunk = true;
             } catch (IOException e) {
-                finish(new ClientException(ClientException.Kind.BAD_RESPONSE, status, ErrorCode.INTERNAL,
+                finish(new ClientException(ClientException.Kind.BAD_RESPONSE, status,
+                        ErrorCode.INTERNAL,
                         url + ": unreadable stream frame: "
-                                + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e));
+                                + String.valueOf(e.getMessage()).lines().findFirst().orElse(""),
+                                        e));
             }
         }
     }

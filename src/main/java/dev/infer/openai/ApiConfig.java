@@ -33,8 +33,10 @@ public record ApiConfig(
     public ApiConfig {
         Objects.requireNonNull(host);
         Objects.requireNonNull(controllerUrl);
-        apiKeys = apiKeys == null ? List.of() : apiKeys.stream().filter(k -> k != null && !k.isEmpty()).toList();
-        firstTokenTimeout = firstTokenTimeout == null ? DEFAULT_FIRST_TOKEN_TIMEOUT : firstTokenTimeout;
+        apiKeys = apiKeys == null ? List.of() : apiKeys.stream().filter(k -> k != null
+                && !k.isEmpty()).toList();
+        firstTokenTimeout = firstTokenTimeout == null ? DEFAULT_FIRST_TOKEN_TIMEOUT
+                : firstTokenTimeout;
         idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
         cacheTtl = cacheTtl == null ? DEFAULT_CACHE_TTL : cacheTtl;
     }
@@ -45,21 +47,25 @@ public record ApiConfig(
     }
 
     public ApiConfig withApiKeys(List<String> keys) {
-        return new ApiConfig(host, port, controllerUrl, clusterToken, keys, firstTokenTimeout, idleTimeout, cacheTtl);
+        return new ApiConfig(host, port, controllerUrl, clusterToken, keys, firstTokenTimeout,
+                idleTimeout, cacheTtl);
     }
 
     public ApiConfig withTimeouts(Duration firstToken, Duration idle) {
-        return new ApiConfig(host, port, controllerUrl, clusterToken, apiKeys, firstToken, idle, cacheTtl);
+        return new ApiConfig(host, port, controllerUrl, clusterToken, apiKeys, firstToken, idle,
+                cacheTtl);
     }
 
     public ApiConfig withCacheTtl(Duration ttl) {
-        return new ApiConfig(host, port, controllerUrl, clusterToken, apiKeys, firstTokenTimeout, idleTimeout, ttl);
+        return new ApiConfig(host, port, controllerUrl, clusterToken, apiKeys, firstTokenTimeout,
+                idleTimeout, ttl);
     }
 
     @Override
     public String toString() {
         // Keys and tokens stay out of logs.
-        return "ApiConfig[" + host + ":" + port + ", controller=" + controllerUrl + ", keys=" + apiKeys.size()
+        return "ApiConfig[" + host + ":" + port + ", controller=" + controllerUrl + ", keys="
+                + apiKeys.size()
                 + ", firstTokenTimeout=" + firstTokenTimeout + ", idleTimeout=" + idleTimeout
                 + ", cacheTtl=" + cacheTtl + "]";
     }

@@ -4,7 +4,8 @@ import dev.infer.metrics.Metrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 
-/** What {@code infer api} counts: requests by route and status, time to first token, tokens, retries. */
+/** What {@code infer api} counts: requests by route and status, time to first token, tokens,
+* retries. */
 final class ApiMetrics {
     private final Metrics metrics = new Metrics();
     private final Counter requests = metrics.counter("infer_api_requests_total",

@@ -55,7 +55,8 @@ public final class ApiServer implements AutoCloseable {
         WorkerRouter router = new WorkerRouter(new ControllerClient(config.controllerUrl(), http,
                 Duration.ofSeconds(10)), config.cacheTtl(), clock, executor);
         WorkerClient workers = new WorkerClient(http, config.firstTokenTimeout());
-        Upstream upstream = new Upstream(router, workers, config.firstTokenTimeout(), config.idleTimeout(), metrics);
+        Upstream upstream = new Upstream(router, workers, config.firstTokenTimeout(),
+                config.idleTimeout(), metrics);
         Completions completions = new Completions(upstream, metrics, executor, fingerprint());
         Embeddings embeddings = new Embeddings(router, workers);
         long started = clock.millis() / 1000;
@@ -67,7 +68,8 @@ public final class ApiServer implements AutoCloseable {
                 .routes(app -> {
                     app.exception(ApiException.class, (e, ctx) -> ctx.status(e.status())
                             .contentType("application/json")
-                            .result(dev.infer.protocol.Json.write(OpenAiError.of(e.status(), e.code(), e.param(),
+                            .result(dev.infer.protocol.Json.write(OpenAiError.of(e.status(),
+                                    e.code(), e.param(),
                                     e.getMessage().replace('\n', ' ')))));
                     app.before(ctx -> before(ctx, config.apiKeys()));
                     app.after(ctx -> metrics.request(route(ctx.path()), ctx.statusCode()));
@@ -83,18 +85,22 @@ public final class ApiServer implements AutoCloseable {
     private static void routes(Javalin app, WorkerRouter router, Completions completions,
             Embeddings embeddings, long started) {
         app.get("/v1/models", ctx -> HttpServer.json(ctx, new ModelList("list",
-                router.models().stream().map(id -> new Model(id, "model", started, "infer")).toList())));
+                router.models().stream().map(id -> new Model(id, "model", started,
+                        "infer")).toList())));
         app.get("/v1/models/<model>", ctx -> {
             String id = ctx.pathParam("model");
             router.requireModel(id);
             HttpServer.json(ctx, new Model(id, "model", started, "infer"));
         });
         app.post("/v1/chat/completions", ctx -> generate(ctx, completions, ResponseShape.CHAT,
-                GenerateParams.chat(OpenAiRequests.read(ctx.bodyAsBytes(), OpenAiRequests.ChatCompletion.class))));
+                GenerateParams.chat(OpenAiRequests.read(ctx.bodyAsBytes(),
+                        OpenAiRequests.ChatCompletion.class))));
         app.post("/v1/completions", ctx -> generate(ctx, completions, ResponseShape.COMPLETION,
-                GenerateParams.completion(OpenAiRequests.read(ctx.bodyAsBytes(), OpenAiRequests.Completion.class))));
+                GenerateParams.completion(OpenAiRequests.read(ctx.bodyAsBytes(),
+                        OpenAiRequests.Completion.class))));
         app.post("/v1/embeddings", ctx -> HttpServer.json(ctx,
-                embeddings.create(OpenAiRequests.read(ctx.bodyAsBytes(), OpenAiRequests.Embeddings.class))));
+                embeddings.create(OpenAiRequests.read(ctx.bodyAsBytes(),
+                        OpenAiRequests.Embeddings.class))));
     }
 
     private static void generate(Context ctx, Completions completions, ResponseShape shape,
@@ -132,18 +138,21 @@ public final class ApiServer implements AutoCloseable {
         }
         String header = ctx.header("Authorization");
         if (header == null || header.isBlank()) {
-            throw new ApiException(401, ErrorCode.INVALID_AUTH_KEY, null, "You didn't provide an API key; "
+            throw new ApiException(401, ErrorCode.INVALID_AUTH_KEY, null,
+                    "You didn't provide an API key; "
                     + "send it as 'Authorization: Bearer YOUR_KEY'");
         }
         if (!Secrets.bearerMatches(header, keys)) {
-            throw new ApiException(401, ErrorCode.INCORRECT_AUTH_KEY, null, "Incorrect API key provided");
+            throw new ApiException(401, ErrorCode.INCORRECT_AUTH_KEY, null,
+                    "Incorrect API key provided");
         }
     }
 
     /** The route label for metrics: the endpoint, without ids, and "other" for unknown paths. */
     static String route(String path) {
         return switch (path) {
-            case "/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/health",
+            case "/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+                    "/health",
                     "/metrics" -> path;
             default -> path.startsWith("/v1/models/") ? "/v1/models/{model}" : "other";
         };
@@ -151,7 +160,8 @@ public final class ApiServer implements AutoCloseable {
 
     private static String fingerprint() {
         String version = ApiServer.class.getPackage().getImplementationVersion();
-        return "fp_" + Integer.toHexString(("infer-" + (version == null ? "dev" : version)).hashCode());
+        return "fp_" + Integer.toHexString(("infer-" + (version == null ? "dev"
+                : version)).hashCode());
     }
 
     public int port() {

@@ -34,7 +34,8 @@ final class Completions {
     private final ExecutorService executor;
     private final String fingerprint;
 
-    Completions(Upstream upstream, ApiMetrics metrics, ExecutorService executor, String fingerprint) {
+    Completions(Upstream upstream, ApiMetrics metrics, ExecutorService executor,
+            String fingerprint) {
         this.upstream = upstream;
         this.metrics = metrics;
         this.executor = executor;
@@ -100,8 +101,10 @@ final class Completions {
         }
     }
 
-    /** Streams one choice; returns its last chunk, or null when it ended in an error or the client left. */
-    private GenerateChunk pump(ResponseShape shape, Header header, int index, Upstream.Opened opened,
+    /** Streams one choice; returns its last chunk, or null when it ended in an error or the client
+    * left. */
+    private GenerateChunk pump(ResponseShape shape, Header header, int index,
+            Upstream.Opened opened,
             SseWriter out) {
         TextDelta delta = new TextDelta();
         try {
@@ -116,7 +119,8 @@ final class Completions {
                     chunk = opened.next();
                 } catch (ApiException e) {
                     metrics.streamError();
-                    log.warn("{}: stream failed after its first token: {}", header.id(), e.getMessage());
+                    log.warn("{}: stream failed after its first token: {}", header.id(),
+                            e.getMessage());
                     out.event(OpenAiError.of(e.status(), e.code(), e.param(), e.getMessage()));
                     return null;
                 }
@@ -168,7 +172,8 @@ final class Completions {
             return one;
         }
         List<CompletableFuture<R>> futures = items.stream()
-                .map(item -> CompletableFuture.supplyAsync(() -> task.apply(item), executor)).toList();
+                .map(item -> CompletableFuture.supplyAsync(() -> task.apply(item),
+                        executor)).toList();
         List<R> results = new ArrayList<>();
         RuntimeException failure = null;
         for (CompletableFuture<R> f : futures) {
@@ -184,7 +189,8 @@ final class Completions {
         return results;
     }
 
-    /** Prompt tokens once per distinct prompt (as OpenAI counts them), completion tokens per choice. */
+    /** Prompt tokens once per distinct prompt (as OpenAI counts them), completion tokens per
+    * choice. */
     private Usage usage(Plan plan, List<GenerateChunk> finals) {
         int prompt = 0;
         int completion = 0;

@@ -47,7 +47,8 @@ final class Embeddings {
         EmbeddingResponse response = call(model, new EmbeddingRequest(model, input, null));
         List<float[]> vectors = response.embedding() == null ? List.of() : response.embedding();
         if (vectors.size() != input.size()) {
-            throw new ApiException(500, ErrorCode.INTERNAL, null, "worker returned " + vectors.size()
+            throw new ApiException(500, ErrorCode.INTERNAL, null,
+                    "worker returned " + vectors.size()
                     + " embeddings for " + input.size() + " inputs");
         }
         List<EmbeddingData> data = new ArrayList<>();
@@ -81,10 +82,12 @@ final class Embeddings {
                 reasons.add(e.getMessage());
                 status = e.status();
                 code = e.kind() == ClientException.Kind.UNREACHABLE ? ErrorCode.CONTROLLER_NO_WORKER
-                        : e.kind() == ClientException.Kind.TIMEOUT ? ErrorCode.CONTROLLER_WORKER_TIMEOUT
+                        : e.kind() == ClientException.Kind.TIMEOUT
+                                ? ErrorCode.CONTROLLER_WORKER_TIMEOUT
                         : e.errorCode() != null ? e.errorCode()
                         : status == 429 ? ErrorCode.ENGINE_OVERLOADED : ErrorCode.INTERNAL;
-                boolean retryable = e.kind() == ClientException.Kind.UNREACHABLE || status >= 500 || status == 429;
+                boolean retryable = e.kind() == ClientException.Kind.UNREACHABLE || status >= 500
+                        || status == 429;
                 if (!retryable) {
                     break;
                 }
@@ -97,7 +100,8 @@ final class Embeddings {
 
     /** OpenAI's base64 form: the vector's float32 values in little-endian byte order. */
     static String base64(float[] vector) {
-        ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES).order(
+                ByteOrder.LITTLE_ENDIAN);
         bytes.asFloatBuffer().put(vector);
         return Base64.getEncoder().encodeToString(bytes.array());
     }

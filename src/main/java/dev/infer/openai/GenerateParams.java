@@ -27,7 +27,8 @@ public final class GenerateParams {
     /** Tokens a legacy completion generates when {@code max_tokens} is absent, as OpenAI does. */
     public static final int COMPLETION_DEFAULT_MAX_TOKENS = 16;
 
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant",
+            "tool");
 
     private GenerateParams() {}
 
@@ -69,7 +70,8 @@ public final class GenerateParams {
         List<String> prompts = prompts(r.prompt());
         int n = n(r.n());
         if (r.bestOf() != null && r.bestOf() != n) {
-            throw ApiException.invalid("best_of", "best_of must equal n; infer does not rank choices");
+            throw ApiException.invalid("best_of",
+                    "best_of must equal n; infer does not rank choices");
         }
         if (r.logprobs() != null && r.logprobs() > 0) {
             throw ApiException.invalid("logprobs", "logprobs are not supported by infer");
@@ -79,13 +81,15 @@ public final class GenerateParams {
         }
         boolean stream = Boolean.TRUE.equals(r.stream());
         boolean includeUsage = includeUsage(stream, r.streamOptions());
-        int maxTokens = r.maxTokens() == null ? COMPLETION_DEFAULT_MAX_TOKENS : positive("max_tokens", r.maxTokens());
+        int maxTokens = r.maxTokens() == null ? COMPLETION_DEFAULT_MAX_TOKENS
+                : positive("max_tokens", r.maxTokens());
         sampling(r.temperature(), r.topP(), r.presencePenalty(), r.frequencyPenalty());
         List<String> stop = stop(r.stop());
         List<GenerateRequest> requests = new ArrayList<>();
         for (String prompt : prompts) {
             for (int i = 0; i < n; i++) {
-                requests.add(new GenerateRequest(model, prompt, null, r.temperature(), r.topP(), null,
+                requests.add(new GenerateRequest(model, prompt, null, r.temperature(), r.topP(),
+                        null,
                         null, maxTokens, stop, null, r.echo(), seed(r.seed(), i), null));
             }
         }
@@ -108,7 +112,8 @@ public final class GenerateParams {
             return List.of(node.asText());
         }
         if (!node.isArray() || node.isEmpty()) {
-            throw ApiException.invalid(param, param + " must be a string or a non-empty array of strings");
+            throw ApiException.invalid(param,
+                    param + " must be a string or a non-empty array of strings");
         }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < node.size(); i++) {
@@ -161,15 +166,18 @@ public final class GenerateParams {
             return content.asText();
         }
         if (!content.isArray()) {
-            throw ApiException.invalid(param, param + " must be a string or an array of text parts");
+            throw ApiException.invalid(param,
+                    param + " must be a string or an array of text parts");
         }
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < content.size(); i++) {
             JsonNode part = content.get(i);
             String type = part.path("type").asText("");
             if (!type.equals("text") || !part.path("text").isTextual()) {
-                throw ApiException.invalid(param + "[" + i + "]", "only text parts ({\"type\": \"text\", "
-                        + "\"text\": ...}) are supported, not '" + (type.isEmpty() ? part.getNodeType() : type) + "'");
+                throw ApiException.invalid(param + "[" + i + "]",
+                        "only text parts ({\"type\": \"text\", "
+                        + "\"text\": ...}) are supported, not '" + (type.isEmpty()
+                                ? part.getNodeType() : type) + "'");
             }
             if (text.length() > 0) {
                 text.append('\n');
@@ -194,7 +202,8 @@ public final class GenerateParams {
             return false;
         }
         if (!stream) {
-            throw ApiException.invalid("stream_options", "stream_options is only allowed when stream is true");
+            throw ApiException.invalid("stream_options",
+                    "stream_options is only allowed when stream is true");
         }
         return Boolean.TRUE.equals(options.includeUsage());
     }
@@ -206,7 +215,8 @@ public final class GenerateParams {
         return value;
     }
 
-    private static void sampling(Double temperature, Double topP, Double presence, Double frequency) {
+    private static void sampling(Double temperature, Double topP, Double presence,
+            Double frequency) {
         range("temperature", temperature, 0, 2);
         range("top_p", topP, 0, 1);
         range("presence_penalty", presence, -2, 2);
@@ -230,7 +240,8 @@ public final class GenerateParams {
         } else if (stop.isArray()) {
             for (JsonNode s : stop) {
                 if (!s.isTextual()) {
-                    throw ApiException.invalid("stop", "stop must be a string or an array of strings");
+                    throw ApiException.invalid("stop",
+                            "stop must be a string or an array of strings");
                 }
                 out.add(s.asText());
             }
@@ -239,7 +250,8 @@ public final class GenerateParams {
         }
         out.removeIf(String::isEmpty);
         if (out.size() > MAX_STOP) {
-            throw ApiException.invalid("stop", "at most " + MAX_STOP + " stop sequences, not " + out.size());
+            throw ApiException.invalid("stop", "at most " + MAX_STOP + " stop sequences, not "
+                    + out.size());
         }
         return out.isEmpty() ? null : List.copyOf(out);
     }

@@ -21,7 +21,8 @@ public record OpenAiError(Body error) {
             @JsonInclude(JsonInclude.Include.ALWAYS) String code) {}
 
     /** Renders every failure the shared server maps (404 route, 413 body, 500) in this shape. */
-    public static final ErrorRenderer RENDERER = (status, code, message) -> of(status, code, null, message);
+    public static final ErrorRenderer RENDERER = (status, code, message) -> of(status, code, null,
+            message);
 
     public static OpenAiError of(int status, ErrorCode code, String param, String message) {
         return new OpenAiError(new Body(message, type(status), param, code(code)));

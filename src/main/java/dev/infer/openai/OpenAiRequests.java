@@ -61,7 +61,8 @@ public final class OpenAiRequests {
             String suffix) {}
 
     /** {@code POST /v1/embeddings}. */
-    public record Embeddings(String model, JsonNode input, String encodingFormat, Integer dimensions) {}
+    public record Embeddings(String model, JsonNode input, String encodingFormat,
+            Integer dimensions) {}
 
     /**
      * Reads a body as {@code type}; a malformed document or a wrong type is a 400 whose

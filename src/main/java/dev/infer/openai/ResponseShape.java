@@ -14,21 +14,25 @@ enum ResponseShape {
     CHAT("chatcmpl-") {
         @Override
         Object chunk(Header h, int index, String role, String text, String finish) {
-            return new ChatChunk(h.id(), "chat.completion.chunk", h.created(), h.model(), h.fingerprint(),
+            return new ChatChunk(h.id(), "chat.completion.chunk", h.created(), h.model(),
+                    h.fingerprint(),
                     List.of(new ChunkChoice(index, new Delta(role, text), null, finish)), null);
         }
 
         @Override
         Object usageChunk(Header h, Usage usage) {
-            return new ChatChunk(h.id(), "chat.completion.chunk", h.created(), h.model(), h.fingerprint(),
+            return new ChatChunk(h.id(), "chat.completion.chunk", h.created(), h.model(),
+                    h.fingerprint(),
                     List.of(), usage);
         }
 
         @Override
         Object whole(Header h, List<Choice> choices, Usage usage) {
-            return new OpenAiResponses.ChatCompletion(h.id(), "chat.completion", h.created(), h.model(),
+            return new OpenAiResponses.ChatCompletion(h.id(), "chat.completion", h.created(),
+                    h.model(),
                     h.fingerprint(), choices.stream().map(c -> new ChatChoice(c.index(),
-                            new AssistantMessage("assistant", c.text(), null), null, c.finishReason())).toList(),
+                            new AssistantMessage("assistant", c.text(), null), null,
+                                    c.finishReason())).toList(),
                     usage);
         }
     },
@@ -36,7 +40,8 @@ enum ResponseShape {
         @Override
         Object chunk(Header h, int index, String role, String text, String finish) {
             return new OpenAiResponses.Completion(h.id(), "text_completion", h.created(), h.model(),
-                    h.fingerprint(), List.of(new CompletionChoice(index, text == null ? "" : text, null, finish)),
+                    h.fingerprint(), List.of(new CompletionChoice(index, text == null ? "" : text,
+                            null, finish)),
                     null);
         }
 
@@ -49,7 +54,8 @@ enum ResponseShape {
         @Override
         Object whole(Header h, List<Choice> choices, Usage usage) {
             return new OpenAiResponses.Completion(h.id(), "text_completion", h.created(), h.model(),
-                    h.fingerprint(), choices.stream().map(c -> new CompletionChoice(c.index(), c.text(), null,
+                    h.fingerprint(), choices.stream().map(c -> new CompletionChoice(c.index(),
+                            c.text(), null,
                             c.finishReason())).toList(), usage);
         }
     };

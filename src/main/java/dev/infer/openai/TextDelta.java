@@ -12,13 +12,15 @@ final class TextDelta {
 
     /** The part of {@code text} not sent yet ("" when none); {@code last} releases held text. */
     String next(String text, boolean last) {
-        if (text == null || (!last && !text.isEmpty() && text.charAt(text.length() - 1) == REPLACEMENT)) {
+        if (text == null || (!last && !text.isEmpty() && text.charAt(
+                text.length() - 1) == REPLACEMENT)) {
             return "";
         }
         if (!text.startsWith(sent)) {
             // The worker rewrote earlier output (a stop string trimmed away): nothing sent can be
             // taken back, so only text beyond what was already sent is passed on.
-            return text.length() > sent.length() ? remember(text, text.substring(sent.length())) : "";
+            return text.length() > sent.length() ? remember(text,
+                    text.substring(sent.length())) : "";
         }
         return remember(text, text.substring(sent.length()));
     }

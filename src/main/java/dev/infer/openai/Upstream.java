@@ -30,7 +30,8 @@ final class Upstream {
     private final Duration idleTimeout;
     private final ApiMetrics metrics;
 
-    Upstream(WorkerRouter router, WorkerClient workers, Duration firstTokenTimeout, Duration idleTimeout,
+    Upstream(WorkerRouter router, WorkerClient workers, Duration firstTokenTimeout,
+            Duration idleTimeout,
             ApiMetrics metrics) {
         this.router = router;
         this.workers = workers;
@@ -69,12 +70,13 @@ final class Upstream {
             pending = null;
             try {
                 if (chunk == null) {
-                    chunk = stream.next(idleTimeout);
+                    chunk = stream.nextLatest(idleTimeout);
                 }
             } catch (ClientException e) {
                 router.forget(model, address);
                 throw failure(List.of(e.kind() == ClientException.Kind.TIMEOUT
-                        ? address + " went silent for more than " + idleTimeout.toMillis() + " ms mid-stream"
+                        ? address + " went silent for more than " + idleTimeout.toMillis()
+                                + " ms mid-stream"
                         : e.getMessage()), e.kind() == ClientException.Kind.TIMEOUT
                         ? ErrorCode.CONTROLLER_WORKER_TIMEOUT : ErrorCode.INTERNAL, e.status());
             }
@@ -125,7 +127,8 @@ final class Upstream {
             int status = 0;
             boolean retryable;
             try {
-                GenerateChunk first = stream.next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                GenerateChunk first = stream.next(Duration.ofNanos(Math.max(1,
+                        deadline - System.nanoTime())));
                 if (!first.isError()) {
                     metrics.timeToFirstToken(System.nanoTime() - started);
                     return new Opened(model, address, stream, first);
@@ -138,13 +141,15 @@ final class Upstream {
                 status = e.status();
                 if (e.kind() == ClientException.Kind.TIMEOUT) {
                     stream.close();
-                    reasons.add(address + " sent no first token within " + firstTokenTimeout.toMillis() + " ms");
+                    reasons.add(address + " sent no first token within "
+                            + firstTokenTimeout.toMillis() + " ms");
                     throw failure(reasons, ErrorCode.CONTROLLER_WORKER_TIMEOUT, 0);
                 }
                 code = e.errorCode() != null ? e.errorCode()
                         : status == 429 ? ErrorCode.ENGINE_OVERLOADED : ErrorCode.INTERNAL;
                 reasons.add(e.getMessage());
-                retryable = e.kind() != ClientException.Kind.ERROR_RESPONSE || status >= 500 || status == 429
+                retryable = e.kind() != ClientException.Kind.ERROR_RESPONSE || status >= 500
+                        || status == 429
                         || code == ErrorCode.INVALID_MODEL;
                 if (e.kind() == ClientException.Kind.UNREACHABLE) {
                     code = ErrorCode.CONTROLLER_NO_WORKER;
@@ -152,7 +157,8 @@ final class Upstream {
             }
             stream.close();
             if (!retryable || attempt >= ATTEMPTS) {
-                throw failure(reasons, code, status);
+                throw failure(reasons, code, status, request.messages() != null ? "messages"
+                        : "prompt");
             }
             failed.add(address);
             router.forget(model, address);
@@ -166,15 +172,28 @@ final class Upstream {
 
     /** The API error for a worker failure, its message listing what each worker did. */
     static ApiException failure(List<String> reasons, ErrorCode code, int status) {
+        return failure(reasons, code, status, null);
+    }
+
+    /**
+     * As {@link #failure(List, ErrorCode, int)}; {@code input} names the parameter a context
+     * overflow is blamed on ({@code messages} or {@code prompt}).
+     */
+    static ApiException failure(List<String> reasons, ErrorCode code, int status, String input) {
         String why = String.join("; then ", reasons);
         return switch (code) {
-            case VALIDATION, PARAM_OUT_OF_RANGE, CONTEXT_OVERFLOW ->
+            case CONTEXT_OVERFLOW ->
+                    new ApiException(400, code, input, "worker refused the request: " + why);
+            case VALIDATION, PARAM_OUT_OF_RANGE ->
                     new ApiException(400, code, null, "worker refused the request: " + why);
             case ENGINE_OVERLOADED, RATE_LIMIT ->
                     new ApiException(429, code, null, "worker queue full: " + why);
-            case INVALID_MODEL -> new ApiException(404, code, "model", "worker does not serve the model: " + why);
-            case CONTROLLER_NO_WORKER -> new ApiException(503, code, null, "no worker could be reached: " + why);
-            case CONTROLLER_WORKER_TIMEOUT -> new ApiException(504, code, null, "worker timed out: " + why);
+            case INVALID_MODEL -> new ApiException(404, code, "model",
+                    "worker does not serve the model: " + why);
+            case CONTROLLER_NO_WORKER -> new ApiException(503, code, null,
+                    "no worker could be reached: " + why);
+            case CONTROLLER_WORKER_TIMEOUT -> new ApiException(504, code, null,
+                    "worker timed out: " + why);
             default -> new ApiException(status >= 500 ? status : 500, ErrorCode.INTERNAL, null,
                     "worker failed: " + why);
         };

@@ -107,7 +107,8 @@ final class WorkerRouter {
         List<String> fresh = models();
         if (!fresh.contains(model)) {
             throw new ApiException(404, ErrorCode.INVALID_MODEL, "model", "The model '" + model
-                    + "' does not exist; served models: " + (fresh.isEmpty() ? "none" : String.join(", ", fresh)));
+                    + "' does not exist; served models: " + (fresh.isEmpty() ? "none"
+                            : String.join(", ", fresh)));
         }
     }
 
@@ -127,7 +128,8 @@ final class WorkerRouter {
             if (address.isEmpty()) {
                 addresses.remove(model);
                 throw new ApiException(503, ErrorCode.CONTROLLER_NO_WORKER, null,
-                        "no worker serves model '" + model + "' (controller " + controller.baseUrl() + ")");
+                        "no worker serves model '" + model + "' (controller " + controller.baseUrl()
+                                + ")");
             }
             if (!exclude.contains(address)) {
                 addresses.put(model, new Cached<>(address, clock.millis()));
@@ -136,7 +138,8 @@ final class WorkerRouter {
             log.debug("controller offered failed worker {} again for {}", address, model);
         }
         throw new ApiException(503, ErrorCode.CONTROLLER_NO_WORKER, null,
-                "no other worker serves model '" + model + "' (tried " + String.join(", ", exclude) + ")");
+                "no other worker serves model '" + model + "' (tried " + String.join(", ",
+                        exclude) + ")");
     }
 
     private void fetchAddress(String model) {
@@ -160,7 +163,8 @@ final class WorkerRouter {
         } catch (ClientException e) {
             int status = e.kind() == ClientException.Kind.TIMEOUT ? 504 : 503;
             throw new ApiException(status, status == 504 ? ErrorCode.CONTROLLER_WORKER_TIMEOUT
-                    : ErrorCode.CONTROLLER_NO_WORKER, null, "controller unavailable: " + e.getMessage());
+                    : ErrorCode.CONTROLLER_NO_WORKER, null, "controller unavailable: "
+                            + e.getMessage());
         }
     }
 }

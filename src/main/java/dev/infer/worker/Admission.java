@@ -142,7 +142,9 @@ public final class Admission {
         private static final long serialVersionUID = 1L;
 
         ShuttingDown() {
-            super(ErrorCode.ENGINE_OVERLOADED, "worker is shutting down; send the request to another worker");
+            super(
+                    ErrorCode.ENGINE_OVERLOADED,
+                    "worker is shutting down; send the request to another worker");
         }
     }
 
@@ -156,8 +158,8 @@ public final class Admission {
         /**
          * Waits for a free slot, first come first served.
          *
-         * @return true once the request may run; false when {@code timeout} passed first (call again
-         *     to keep waiting)
+         * @return true once the request may run; false when {@code timeout} passed first (call
+         *     again to keep waiting)
          * @throws ProtocolException 503 when the worker aborted the queue while shutting down
          */
         public boolean awaitTurn(Duration timeout) throws InterruptedException {

@@ -51,7 +51,8 @@ final class ChunkRelay implements GenerationListener {
 
     /**
      * The next event: the end once known (it carries the final text, so unsent progress is not
-     * needed), otherwise the newest text not yet taken; null when {@code timeoutNanos} passes first.
+     * needed), otherwise the newest text not yet taken; null when {@code timeoutNanos} passes
+     * first.
      */
     synchronized Event next(long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;

@@ -45,7 +45,8 @@ final class GenerateEndpoint {
     private final Duration keepAlive;
     private final Set<Generation> active = ConcurrentHashMap.newKeySet();
 
-    GenerateEndpoint(LoadedModel model, Admission admission, WorkerMetrics metrics, Duration keepAlive) {
+    GenerateEndpoint(
+            LoadedModel model, Admission admission, WorkerMetrics metrics, Duration keepAlive) {
         this.model = model;
         this.mapper = new RequestMapper(model);
         this.admission = admission;
@@ -194,7 +195,8 @@ final class GenerateEndpoint {
         }
     }
 
-    private Generation submit(RequestMapper.Prepared p, GenerationListener listener, String endpoint) {
+    private Generation submit(
+            RequestMapper.Prepared p, GenerationListener listener, String endpoint) {
         try {
             Generation g = model.submit(p.request(), listener);
             active.add(g);
@@ -237,7 +239,8 @@ final class GenerateEndpoint {
         }
         log.warn("generation failed", t);
         String why = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return new ProtocolException(ErrorCode.INTERNAL, "generation failed: " + why.lines().findFirst().orElse(""));
+        return new ProtocolException(
+                ErrorCode.INTERNAL, "generation failed: " + why.lines().findFirst().orElse(""));
     }
 
     static HttpError httpError(Throwable t) {
@@ -266,7 +269,7 @@ final class GenerateEndpoint {
             send(StreamFrames.frame(chunk));
         }
 
-        /** A lone delimiter: an empty frame FastChat clients skip; it keeps proxies and us aware. */
+        /** A lone delimiter: an empty frame FastChat clients skip; it also tests the connection. */
         void keepAlive() throws IOException {
             send(KEEP_ALIVE);
         }

@@ -2,6 +2,7 @@ package dev.infer.worker;
 
 import dev.infer.client.ClientException;
 import dev.infer.client.ControllerClient;
+import dev.infer.protocol.KillRequest;
 import dev.infer.protocol.WorkerStatus;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -15,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * Keeps a worker known to its controller: registers at start, retrying with a growing pause while
  * the controller is down (a worker started before its controller simply waits for it), heart-beats
  * every interval, and registers again when a heartbeat answers {@code exist: false} (the controller
- * restarted or dropped us). Runs on one scheduler thread; {@link #close()} stops it, which is also
- * how the worker deregisters: FastChat has no deregister call, and a silent worker expires.
+ * restarted or dropped us). Runs on one scheduler thread; {@link #close()} stops it and
+ * {@link #deregister()} then asks the controller to drop us at once (FastChat has no deregister
+ * call; with a FastChat controller a silent worker simply expires).
  */
 final class Registrar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registrar.class);
@@ -30,6 +32,7 @@ final class Registrar implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private Duration retry = FIRST_RETRY;
     private boolean warned;
+    private volatile boolean registered;
 
     Registrar(ControllerClient controller, String workerName, Supplier<WorkerStatus> status,
             Duration heartbeatInterval, Duration retryMax) {
@@ -53,6 +56,7 @@ final class Registrar implements AutoCloseable {
     private void register() {
         try {
             controller.register(workerName, status.get());
+            registered = true;
             log.info("registered {} with controller {}", workerName, controller.baseUrl());
             retry = FIRST_RETRY;
             warned = false;
@@ -91,7 +95,10 @@ final class Registrar implements AutoCloseable {
             }
             schedule(this::heartbeat, heartbeatInterval);
         } else {
-            log.info("controller {} does not know {}; registering again", controller.baseUrl(), workerName);
+            log.info(
+                    "controller {} does not know {}; registering again",
+                    controller.baseUrl(),
+                    workerName);
             warned = false;
             register();
         }
@@ -109,6 +116,26 @@ final class Registrar implements AutoCloseable {
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /**
+     * Asks the controller to forget this worker, through the {@code infer} extension
+     * {@code /kill_worker}, so that it stops dispatching here at once rather than when the
+     * heartbeats expire. Best effort: a controller that already dropped us (or a FastChat one,
+     * which has no such endpoint) is fine. Needed even after {@code infer kill}: a heartbeat sent
+     * just as the controller removed us is answered {@code exist: false}, and we register again.
+     * Call after {@link #close()}.
+     */
+    void deregister() {
+        if (!registered) {
+            return;
+        }
+        try {
+            controller.kill(new KillRequest(workerName, null, null, true, 0.0));
+            log.info("deregistered {} from controller {}", workerName, controller.baseUrl());
+        } catch (ClientException e) {
+            log.debug("deregister: {}", e.getMessage());
+        }
     }
 
     /** Stops registering and heart-beating; waits briefly for a call in flight. */

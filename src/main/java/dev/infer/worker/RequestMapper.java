@@ -17,10 +17,11 @@ import java.util.Set;
  * Checks a FastChat generate request and turns it into an engine request. Every refusal is a
  * {@link ProtocolException} whose one-line message names the parameter and the allowed range.
  *
- * <p>Defaults follow FastChat's worker (temperature 1, top_p 1, top_k off, repetition penalty 1,
- * 256 new tokens), except {@code echo}: FastChat's worker echoes the prompt unless told otherwise,
- * while every FastChat client sends {@code echo} explicitly; we default to false so that a bare
- * request returns only the answer.
+ * <p>Sampling parameters a request leaves out come from the model's
+ * {@code generation_config.json} ({@link LoadedModel#defaultSampling()}: greedy unless it sets
+ * {@code do_sample}); {@code max_new_tokens} defaults to FastChat's 256, cut to what the context
+ * has room for. {@code echo} defaults to false, unlike FastChat's worker, which echoes unless told
+ * otherwise; every FastChat client sends {@code echo} explicitly, so only bare requests differ.
  */
 public final class RequestMapper {
     /** FastChat's default for {@code max_new_tokens}. */
@@ -44,11 +45,12 @@ public final class RequestMapper {
     public Prepared prepare(GenerateRequest r) {
         checkModel(r.model());
         String prompt = prompt(r);
-        double temperature = value(r.temperature(), 1.0);
+        SamplingParams defaults = model.defaultSampling();
+        double temperature = value(r.temperature(), defaults.temperature());
         if (!Double.isFinite(temperature) || temperature < 0) {
             throw outOfRange("temperature", temperature, "a number >= 0");
         }
-        double topP = value(r.topP(), 1.0);
+        double topP = value(r.topP(), defaults.topP());
         if (!Double.isFinite(topP) || topP < 0 || topP > 1) {
             throw outOfRange("top_p", topP, "a number in [0, 1]");
         }
@@ -56,23 +58,26 @@ public final class RequestMapper {
         if (topP < 1e-8) {
             topP = 1.0;
         }
-        int topK = r.topK() == null ? -1 : r.topK();
+        int topK = r.topK() == null ? defaults.topK() : r.topK();
         if (topK < -1) {
             throw outOfRange("top_k", topK, "-1 or 0 (off) or a positive count");
         }
-        double penalty = value(r.repetitionPenalty(), 1.0);
+        double penalty = value(r.repetitionPenalty(), defaults.repetitionPenalty());
         if (!Double.isFinite(penalty) || penalty <= 0) {
             throw outOfRange("repetition_penalty", penalty, "a number > 0");
         }
         if (r.logprobs() != null && r.logprobs() > 0) {
-            // TODO: log probabilities are not exposed by the engine; clients asking for them are refused.
-            throw outOfRange("logprobs", r.logprobs(), "0 or absent (this worker returns no logprobs)");
+            // TODO: log probabilities are not exposed by the engine; clients asking for them are
+            // refused.
+            throw outOfRange(
+                    "logprobs", r.logprobs(), "0 or absent (this worker returns no logprobs)");
         }
         ModelInfo info = model.info();
         List<Integer> stopIds = r.stopTokenIds() == null ? List.of() : r.stopTokenIds();
         for (Integer id : stopIds) {
             if (id == null || id < 0 || id >= info.vocabSize()) {
-                throw outOfRange("stop_token_ids", id, "token ids in [0, " + info.vocabSize() + ")");
+                throw outOfRange(
+                        "stop_token_ids", id, "token ids in [0, " + info.vocabSize() + ")");
             }
         }
         List<String> stop = r.stop() == null ? List.of() : r.stop();
@@ -95,10 +100,17 @@ public final class RequestMapper {
         }
         long needed = (long) promptTokens + maxNew;
         if (needed > context) {
-            throw new ProtocolException(ErrorCode.CONTEXT_OVERFLOW, "this model's context length is "
-                    + context + " tokens, but the prompt has " + promptTokens
-                    + " tokens and max_new_tokens asks for " + maxNew + " (" + needed
-                    + " in all); shorten the prompt or lower max_new_tokens");
+            throw new ProtocolException(
+                    ErrorCode.CONTEXT_OVERFLOW,
+                    "this model's context length is "
+                            + context
+                            + " tokens, but the prompt has "
+                            + promptTokens
+                            + " tokens and max_new_tokens asks for "
+                            + maxNew
+                            + " ("
+                            + needed
+                            + " in all); shorten the prompt or lower max_new_tokens");
         }
         // FastChat treats a temperature this small as greedy decoding.
         SamplingParams sampling = temperature < 1e-5
@@ -113,8 +125,13 @@ public final class RequestMapper {
     public void checkModel(String name) {
         String served = model.info().name();
         if (name != null && !name.equals(served)) {
-            throw new ProtocolException(ErrorCode.INVALID_MODEL,
-                    "model '" + name + "' is not served by this worker; it serves '" + served + "'");
+            throw new ProtocolException(
+                    ErrorCode.INVALID_MODEL,
+                    "model '"
+                            + name
+                            + "' is not served by this worker; it serves '"
+                            + served
+                            + "'");
         }
     }
 
@@ -126,7 +143,8 @@ public final class RequestMapper {
             return r.prompt();
         }
         if (r.messages() == null) {
-            throw ProtocolException.invalid("'prompt' (a string) or 'messages' (a list) is required");
+            throw ProtocolException.invalid(
+                    "'prompt' (a string) or 'messages' (a list) is required");
         }
         if (r.messages().isEmpty()) {
             throw ProtocolException.invalid("'messages' must hold at least one message");
@@ -135,7 +153,8 @@ public final class RequestMapper {
         for (int i = 0; i < r.messages().size(); i++) {
             ChatMessage m = r.messages().get(i);
             if (m == null || m.role() == null || m.content() == null) {
-                throw ProtocolException.invalid("messages[" + i + "] needs a 'role' and a 'content'");
+                throw ProtocolException.invalid(
+                        "messages[" + i + "] needs a 'role' and a 'content'");
             }
             if (!ROLES.contains(m.role())) {
                 throw ProtocolException.invalid("messages[" + i + "].role is '" + m.role()

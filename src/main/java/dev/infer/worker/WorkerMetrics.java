@@ -31,8 +31,11 @@ final class WorkerMetrics {
         requests = metrics.counter("infer_worker_requests_total",
                 "Requests by endpoint and outcome.", "endpoint", "outcome");
         tokens = metrics.counter("infer_worker_generated_tokens_total", "Tokens generated.");
-        timeToFirstToken = metrics.latency("infer_worker_time_to_first_token_seconds",
-                "From a generate request's arrival (queue wait included) to its first visible text.");
+        timeToFirstToken =
+                metrics.latency(
+                        "infer_worker_time_to_first_token_seconds",
+                        "From a generate request's arrival (queue wait included)"
+                                + " to its first text.");
         interTokenLatency = metrics.latency("infer_worker_inter_token_latency_seconds",
                 "Time between generated tokens, observed per step of visible text.");
         GaugeWithCallback.builder()

@@ -41,13 +41,15 @@ public record WorkerOptions(
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(keepAlive, "keepAlive");
         if (limitConcurrency < 1) {
-            throw new IllegalArgumentException("limit-concurrency must be >= 1, got " + limitConcurrency);
+            throw new IllegalArgumentException(
+                    "limit-concurrency must be >= 1, got " + limitConcurrency);
         }
         if (maxQueue < 0) {
             throw new IllegalArgumentException("max-queue must be >= 0, got " + maxQueue);
         }
         if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
-            throw new IllegalArgumentException("heartbeat-interval must be > 0, got " + heartbeatInterval);
+            throw new IllegalArgumentException(
+                    "heartbeat-interval must be > 0, got " + heartbeatInterval);
         }
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drain-timeout must be >= 0, got " + drainTimeout);
@@ -136,8 +138,19 @@ public record WorkerOptions(
         }
 
         public WorkerOptions build() {
-            return new WorkerOptions(host, port, workerAddress, controllerUrl, token, limitConcurrency,
-                    maxQueue, register, heartbeatInterval, registerRetryMax, drainTimeout, keepAlive);
+            return new WorkerOptions(
+                    host,
+                    port,
+                    workerAddress,
+                    controllerUrl,
+                    token,
+                    limitConcurrency,
+                    maxQueue,
+                    register,
+                    heartbeatInterval,
+                    registerRetryMax,
+                    drainTimeout,
+                    keepAlive);
         }
     }
 }

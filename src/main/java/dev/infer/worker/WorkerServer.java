@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Shutdown ({@link #shutdown}, {@code POST /worker_shutdown}, or the command's signal hook):
  * new requests get 503, admitted ones run to the end for up to the drain timeout, the rest are
- * cancelled, heartbeats stop, the HTTP server and the model close, and {@link #terminated()}
- * completes. Exiting the process is the caller's business.
+ * cancelled, heartbeats stop and the controller is asked to drop the worker, the HTTP server and
+ * the model close, and {@link #terminated()} completes. Exiting the process is the caller's
+ * business.
  */
 public final class WorkerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
@@ -99,9 +100,15 @@ public final class WorkerServer implements AutoCloseable {
         app.post("/worker_generate", generate::generate);
         app.post("/worker_get_embeddings", this::embeddings);
         app.post("/count_token", this::countToken);
-        app.post("/model_details", ctx -> HttpServer.json(ctx, new ModelDetails(model.info().contextLength())));
-        app.post("/worker_get_conv_template", ctx ->
-                HttpServer.json(ctx, Map.of("conv", ConversationTemplate.plain(model.info().name()))));
+        app.post(
+                "/model_details",
+                ctx -> HttpServer.json(ctx, new ModelDetails(model.info().contextLength())));
+        app.post(
+                "/worker_get_conv_template",
+                ctx ->
+                        HttpServer.json(
+                                ctx,
+                                Map.of("conv", ConversationTemplate.plain(model.info().name()))));
         app.post("/worker_get_status", ctx -> HttpServer.json(ctx, status()));
         app.post("/worker_shutdown", this::shutdownRequest);
     }
@@ -115,7 +122,7 @@ public final class WorkerServer implements AutoCloseable {
         return http.port();
     }
 
-    /** FastChat's {@code {model_names, speed, queue_length}}; queue length counts running and waiting. */
+    /** FastChat's {@code {model_names, speed, queue_length}}; queue_length counts running too. */
     public WorkerStatus status() {
         return new WorkerStatus(List.of(model.info().name()), 1.0, admission.queueLength());
     }
@@ -129,7 +136,8 @@ public final class WorkerServer implements AutoCloseable {
         EmbeddingRequest r = HttpServer.body(ctx, EmbeddingRequest.class);
         new RequestMapper(model).checkModel(r.model());
         if (r.input() == null || r.input().isEmpty()) {
-            throw ProtocolException.invalid("'input' must be a string or a non-empty list of strings");
+            throw ProtocolException.invalid(
+                    "'input' must be a string or a non-empty list of strings");
         }
         for (int i = 0; i < r.input().size(); i++) {
             if (r.input().get(i) == null) {
@@ -173,7 +181,10 @@ public final class WorkerServer implements AutoCloseable {
             }
             drain = Duration.ofMillis(Math.round(r.timeout() * 1000));
         }
-        log.info("shutdown requested over HTTP (force={}, drain up to {} s)", force, drain.toMillis() / 1000.0);
+        log.info(
+                "shutdown requested over HTTP (force={}, drain up to {} s)",
+                force,
+                drain.toMillis() / 1000.0);
         // Send the whole answer before the shutdown can close the server under it.
         byte[] answer = Json.write(Map.of("status", force ? "stopping" : "draining",
                 "queue_length", admission.queueLength())).getBytes(StandardCharsets.UTF_8);
@@ -213,9 +224,14 @@ public final class WorkerServer implements AutoCloseable {
         admission.close();
         if (registrar != null) {
             registrar.close();
+            registrar.deregister();
         }
         int inFlight = admission.queueLength();
-        log.info("worker {} draining: {} request(s) in flight, up to {} ms", address, inFlight, drain.toMillis());
+        log.info(
+                "worker {} draining: {} request(s) in flight, up to {} ms",
+                address,
+                inFlight,
+                drain.toMillis());
         if (!admission.awaitIdle(drain)) {
             log.warn("drain timeout: cancelling {} request(s)", admission.queueLength());
             admission.abort();

@@ -23,16 +23,22 @@ class KillCommandTest {
     @Test
     void kill_that_matches_nothing_exits_1_with_one_clear_line() {
         controller = ControllerServer.config().port(0).start();
-        MainTest.Run r = MainTest.run("kill", "--model", "nope", "--controller", controller.baseUrl());
+        MainTest.Run r =
+                MainTest.run("kill", "--model", "nope", "--controller", controller.baseUrl());
         assertEquals(1, r.code());
-        assertEquals("infer kill: nothing to stop: no worker serving model nope is registered", r.err().strip());
+        assertEquals(
+                "infer kill: nothing to stop: no worker serving model nope is registered",
+                r.err().strip());
     }
 
     @Test
     void kill_needs_exactly_one_of_target_model_or_all() {
         MainTest.Run none = MainTest.run("kill");
         assertEquals(2, none.code());
-        assertTrue(none.err().startsWith("infer kill: give exactly one of TARGET, --model NAME or --all"),
+        assertTrue(
+                none.err()
+                        .startsWith(
+                                "infer kill: give exactly one of TARGET, --model NAME or --all"),
                 none.err());
         assertEquals(2, MainTest.run("kill", "--all", "--model", "x").code());
     }
@@ -45,7 +51,10 @@ class KillCommandTest {
         }
         MainTest.Run r = MainTest.run("kill", "--all", "--controller", "http://127.0.0.1:" + port);
         assertEquals(1, r.code());
-        assertTrue(r.err().startsWith("infer kill: cannot reach controller at http://127.0.0.1:" + port),
+        assertTrue(
+                r.err()
+                        .startsWith(
+                                "infer kill: cannot reach controller at http://127.0.0.1:" + port),
                 r.err());
     }
 

@@ -44,21 +44,28 @@ class WorkerCommandTest {
         assertEquals(1, r.code());
         String[] lines = r.err().strip().split("\n");
         assertEquals(1, lines.length, r.err());
-        assertTrue(lines[0].startsWith("infer worker: ") && lines[0].contains(dir.toString()), r.err());
+        assertTrue(
+                lines[0].startsWith("infer worker: ") && lines[0].contains(dir.toString()),
+                r.err());
     }
 
     @Test
     void a_concurrency_limit_of_zero_is_a_usage_error() {
         MainTest.Run r = MainTest.run("worker", "--model-path", ".", "--limit-concurrency", "0");
         assertEquals(2, r.code());
-        assertTrue(r.err().startsWith("infer worker: --limit-concurrency must be at least 1"), r.err());
+        assertTrue(
+                r.err().startsWith("infer worker: --limit-concurrency must be at least 1"),
+                r.err());
     }
 
     @Test
     void a_controller_that_is_not_a_url_is_a_usage_error() {
-        MainTest.Run r = MainTest.run("worker", "--model-path", ".", "--controller", "localhost:21001");
+        MainTest.Run r =
+                MainTest.run("worker", "--model-path", ".", "--controller", "localhost:21001");
         assertEquals(2, r.code());
-        assertTrue(r.err().startsWith("infer worker: --controller must be an http:// or https:// URL"), r.err());
+        assertTrue(
+                r.err().startsWith("infer worker: --controller must be an http:// or https:// URL"),
+                r.err());
     }
 
     @Test
@@ -66,9 +73,21 @@ class WorkerCommandTest {
         String model = SharedModels.require(SharedModels.LLAMA_FP16).toString();
         controller = ControllerServer.config().port(0).start();
         String url = controller.baseUrl();
-        CompletableFuture<MainTest.Run> worker = CompletableFuture.supplyAsync(() -> MainTest.run("worker",
-                "--model-path", model, "--model-name", "llama", "--port", "0", "--controller", url,
-                "--heartbeat-interval", "0.2"));
+        CompletableFuture<MainTest.Run> worker =
+                CompletableFuture.supplyAsync(
+                        () ->
+                                MainTest.run(
+                                        "worker",
+                                        "--model-path",
+                                        model,
+                                        "--model-name",
+                                        "llama",
+                                        "--port",
+                                        "0",
+                                        "--controller",
+                                        url,
+                                        "--heartbeat-interval",
+                                        "0.2"));
         ControllerClient client = new ControllerClient(url, null);
         Await.until(Duration.ofSeconds(60), "the worker to register", () -> {
             assertTrue(!worker.isDone(), () -> "worker ended: " + worker.join());
@@ -81,7 +100,8 @@ class WorkerCommandTest {
         assertTrue(test.out().contains("8 tokens"), test.out());
 
         String address = client.workerAddress("llama");
-        MainTest.Run direct = MainTest.run("test", "--worker", address, "--json", "--max-tokens", "4");
+        MainTest.Run direct =
+                MainTest.run("test", "--worker", address, "--json", "--max-tokens", "4");
         assertEquals(0, direct.code(), direct.err());
         JsonNode outcome = Json.mapper().readTree(direct.out());
         assertEquals("llama", outcome.get("model").asText());

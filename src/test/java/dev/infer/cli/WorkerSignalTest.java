@@ -25,26 +25,43 @@ class WorkerSignalTest {
     void sigterm_stops_the_worker_cleanly_with_exit_status_0() throws Exception {
         Path model = SharedModels.require(SharedModels.LLAMA_FP16);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "worker", "--model-path", model.toString(), "--port", "0", "--no-register")
-                .redirectErrorStream(true).start();
+        Process p =
+                new ProcessBuilder(
+                                java,
+                                "-Dai.djl.offline=true",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                Main.class.getName(),
+                                "worker",
+                                "--model-path",
+                                model.toString(),
+                                "--port",
+                                "0",
+                                "--no-register")
+                        .redirectErrorStream(true)
+                        .start();
         List<String> lines = new ArrayList<>();
         CompletableFuture<Void> serving = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (lines) {
-                        lines.add(line);
-                    }
-                    if (line.contains("worker serving")) {
-                        serving.complete(null);
-                    }
-                }
-            } catch (java.io.IOException e) {
-                serving.completeExceptionally(e);
-            }
-        });
+        Thread reader =
+                new Thread(
+                        () -> {
+                            try (BufferedReader r =
+                                    new BufferedReader(
+                                            new InputStreamReader(
+                                                    p.getInputStream(), StandardCharsets.UTF_8))) {
+                                String line;
+                                while ((line = r.readLine()) != null) {
+                                    synchronized (lines) {
+                                        lines.add(line);
+                                    }
+                                    if (line.contains("worker serving")) {
+                                        serving.complete(null);
+                                    }
+                                }
+                            } catch (java.io.IOException e) {
+                                serving.completeExceptionally(e);
+                            }
+                        });
         reader.start();
         try {
             serving.get(60, TimeUnit.SECONDS);
@@ -54,8 +71,12 @@ class WorkerSignalTest {
             reader.join(5000);
             assertEquals(0, p.exitValue(), String.join("\n", lines));
             synchronized (lines) {
-                assertTrue(lines.stream().anyMatch(l -> l.contains("WorkerServer") && l.endsWith(" stopped")),
-                        "the worker must log that it stopped after closing the model:\n" + String.join("\n", lines));
+                assertTrue(
+                        lines.stream()
+                                .anyMatch(
+                                        l -> l.contains("WorkerServer") && l.endsWith(" stopped")),
+                        "the worker must log that it stopped after closing the model:\n"
+                                + String.join("\n", lines));
             }
         } finally {
             p.destroyForcibly();

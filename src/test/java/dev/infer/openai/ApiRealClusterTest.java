@@ -50,7 +50,8 @@ class ApiRealClusterTest {
         embedWorker = WorkerServer.start(Models.load(minilm, ModelOptions.named(EMBED_MODEL)),
                 WorkerOptions.builder().port(0).controllerUrl(controller.baseUrl()).build());
         api = ApiServer.start(ApiConfig.local(controller.baseUrl()));
-        client = OpenAIOkHttpClient.builder().baseUrl(api.baseUrl() + "/v1").apiKey("unused").maxRetries(0).build();
+        client = OpenAIOkHttpClient.builder().baseUrl(api.baseUrl()
+                + "/v1").apiKey("unused").maxRetries(0).build();
         Await.until(Duration.ofSeconds(20), "both workers registered",
                 () -> client.models().list().data().size() == 2);
     }
@@ -88,15 +89,18 @@ class ApiRealClusterTest {
         String text = whole.choices().get(0).message().content().orElseThrow();
         assertFalse(text.isEmpty());
         assertEquals(6, whole.usage().orElseThrow().completionTokens());
-        assertEquals(ChatCompletion.Choice.FinishReason.LENGTH, whole.choices().get(0).finishReason());
+        assertEquals(ChatCompletion.Choice.FinishReason.LENGTH,
+                whole.choices().get(0).finishReason());
 
         StringBuilder streamed = new StringBuilder();
         List<ChatCompletionChunk> chunks;
         try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(
-                greedy().streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+                greedy().streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true)
+                        .build()).build())) {
             chunks = s.stream().toList();
         }
-        chunks.forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(streamed::append)));
+        chunks.forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(
+                streamed::append)));
         assertEquals(text, streamed.toString());
         assertEquals(whole.usage().orElseThrow().totalTokens(),
                 chunks.get(chunks.size() - 1).usage().orElseThrow().totalTokens());
@@ -104,7 +108,8 @@ class ApiRealClusterTest {
 
     @Test
     void embeddings_in_base64_decode_to_the_float_ones() {
-        EmbeddingCreateParams.Builder p = EmbeddingCreateParams.builder().model(EMBED_MODEL).input("a small test");
+        EmbeddingCreateParams.Builder p = EmbeddingCreateParams.builder().model(EMBED_MODEL).input(
+                "a small test");
         CreateEmbeddingResponse floats = client.embeddings().create(
                 p.encodingFormat(EmbeddingCreateParams.EncodingFormat.FLOAT).build());
         CreateEmbeddingResponse base64 = client.embeddings().create(

@@ -60,7 +60,8 @@ class ApiValidationTest {
     }
 
     private static String chat(String extra) {
-        return "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" + extra + "}";
+        return "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" + extra
+                + "}";
     }
 
     @Test
@@ -72,7 +73,8 @@ class ApiValidationTest {
 
     @Test
     void a_string_where_a_number_belongs_is_a_400_naming_the_field() throws Exception {
-        assertEquals("temperature", chatError(chat(",\"temperature\":\"hot\"")).get("param").asText());
+        assertEquals("temperature", chatError(chat(",\"temperature\":\"hot\"")).get("param")
+                .asText());
     }
 
     @Test
@@ -107,42 +109,50 @@ class ApiValidationTest {
     @Test
     void stream_options_without_stream_is_a_400() throws Exception {
         assertEquals("stream_options",
-                chatError(chat(",\"stream_options\":{\"include_usage\":true}")).get("param").asText());
+                chatError(chat(",\"stream_options\":{\"include_usage\":true}")).get("param")
+                        .asText());
     }
 
     @Test
     void an_unknown_model_is_a_404() throws Exception {
-        JsonNode e = error(post(CHAT, "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+        JsonNode e = error(post(CHAT,
+                "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
                 "k1"), 404);
         assertEquals("model_not_found", e.get("code").asText());
     }
 
     @Test
     void a_missing_key_is_a_401_and_either_configured_key_works() throws Exception {
-        assertEquals("invalid_api_key", error(post(CHAT, chat(""), null), 401).get("code").asText());
+        assertEquals("invalid_api_key", error(post(CHAT, chat(""), null),
+                401).get("code").asText());
         assertEquals(200, post(CHAT, chat(""), "k2").statusCode());
     }
 
     @Test
     void an_unknown_encoding_format_is_a_400() throws Exception {
-        JsonNode e = error(post("/v1/embeddings", "{\"model\":\"m\",\"input\":\"x\",\"encoding_format\":\"hex\"}",
+        JsonNode e = error(post("/v1/embeddings",
+                "{\"model\":\"m\",\"input\":\"x\",\"encoding_format\":\"hex\"}",
                 "k1"), 400);
         assertEquals("encoding_format", e.get("param").asText());
     }
 
     @Test
     void token_id_prompts_are_refused_with_a_reason() throws Exception {
-        JsonNode e = error(post("/v1/completions", "{\"model\":\"m\",\"prompt\":[[1,2,3]]}", "k1"), 400);
+        JsonNode e = error(post("/v1/completions", "{\"model\":\"m\",\"prompt\":[[1,2,3]]}", "k1"),
+                400);
         assertEquals("prompt[0]", e.get("param").asText());
     }
 
     @Test
     void the_request_id_is_echoed_or_generated() throws Exception {
-        HttpResponse<String> echoed = http.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + CHAT))
+        HttpResponse<String> echoed = http.send(HttpRequest.newBuilder(URI.create(api.baseUrl()
+                + CHAT))
                 .header("Authorization", "Bearer k1").header("X-Request-Id", "trace-42")
-                .POST(HttpRequest.BodyPublishers.ofString(chat(""))).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(chat(""))).build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals("trace-42", echoed.headers().firstValue("x-request-id").orElseThrow());
-        String generated = post(CHAT, chat(""), "k1").headers().firstValue("x-request-id").orElseThrow();
+        String generated = post(CHAT, chat(""), "k1").headers().firstValue("x-request-id")
+                .orElseThrow();
         assertTrue(generated.startsWith("req_"), generated);
     }
 
@@ -151,18 +161,22 @@ class ApiValidationTest {
         chatError("[1,2");
         HttpResponse<String> ok = post(CHAT, chat(""), "k1");
         assertEquals(200, ok.statusCode(), ok.body());
-        assertEquals("ok", Json.mapper().readTree(ok.body()).at("/choices/0/message/content").asText());
+        assertEquals("ok", Json.mapper().readTree(ok.body()).at("/choices/0/message/content")
+                .asText());
     }
 
     @Test
     void metrics_count_requests_by_route_and_status() throws Exception {
         post(CHAT, chat(""), "k1");
         post(CHAT, chat(",\"n\":0"), "k1");
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/metrics")).build(),
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(api.baseUrl()
+                + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("infer_api_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 1.0"),
+        assertTrue(metrics.contains(
+                "infer_api_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 1.0"),
                 metrics);
-        assertTrue(metrics.contains("infer_api_requests_total{route=\"/v1/chat/completions\",status=\"400\"} 1.0"),
+        assertTrue(metrics.contains(
+                "infer_api_requests_total{route=\"/v1/chat/completions\",status=\"400\"} 1.0"),
                 metrics);
         assertTrue(metrics.contains("infer_api_time_to_first_token_seconds_count 1"), metrics);
         assertTrue(metrics.contains("infer_api_tokens_total{kind=\"completion\"} 1.0"), metrics);

@@ -83,7 +83,8 @@ final class FakeWorker implements AutoCloseable {
         for (int i = 0; i < pieces.length; i++) {
             text.append(pieces[i]);
             boolean last = i == pieces.length - 1;
-            out.send(new GenerateChunk(text.toString(), 0, Usage.of(5, i + 1), last ? finish : null));
+            out.send(new GenerateChunk(text.toString(), 0, Usage.of(5, i + 1),
+                    last ? finish : null));
         }
     }
 

@@ -56,11 +56,13 @@ class OpenAiSdkTest {
     }
 
     private OpenAIClient sdk(String key) {
-        return OpenAIOkHttpClient.builder().baseUrl(api.baseUrl() + "/v1").apiKey(key).maxRetries(0).build();
+        return OpenAIOkHttpClient.builder().baseUrl(api.baseUrl()
+                + "/v1").apiKey(key).maxRetries(0).build();
     }
 
     private static ChatCompletionCreateParams.Builder chat(String model) {
-        return ChatCompletionCreateParams.builder().model(model).addSystemMessage("Be brief.").addUserMessage("Hi");
+        return ChatCompletionCreateParams.builder().model(model).addSystemMessage("Be brief.")
+                .addUserMessage("Hi");
     }
 
     @Test
@@ -73,7 +75,8 @@ class OpenAiSdkTest {
     @Test
     void chat_completion_returns_the_worker_text_with_usage_and_sends_messages_not_a_prompt()
             throws Exception {
-        ChatCompletion c = client.chat().completions().create(chat("tiny-chat").maxCompletionTokens(9).seed(42).build());
+        ChatCompletion c = client.chat().completions().create(chat("tiny-chat").maxCompletionTokens(
+                9).seed(42).build());
         assertEquals("Hello, world", c.choices().get(0).message().content().orElseThrow());
         assertEquals(ChatCompletion.Choice.FinishReason.STOP, c.choices().get(0).finishReason());
         assertEquals(5, c.usage().orElseThrow().promptTokens());
@@ -84,43 +87,81 @@ class OpenAiSdkTest {
         assertTrue(c.systemFingerprint().orElseThrow().startsWith("fp_"));
         GenerateRequest sent = worker.requests.poll(5, TimeUnit.SECONDS);
         assertNull(sent.prompt());
-        assertEquals(List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi")), sent.messages());
+        assertEquals(List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi")),
+                sent.messages());
         assertEquals(9, sent.maxNewTokens());
         assertEquals(42L, sent.seed());
     }
 
     @Test
     void n_choices_come_back_each_with_its_own_seed() throws Exception {
-        ChatCompletion c = client.chat().completions().create(chat("tiny-chat").n(3).seed(7).build());
+        ChatCompletion c = client.chat().completions().create(chat("tiny-chat").n(3).seed(7)
+                .build());
         assertEquals(3, c.choices().size());
-        assertEquals(List.of(0L, 1L, 2L), c.choices().stream().map(ChatCompletion.Choice::index).toList());
+        assertEquals(List.of(0L, 1L, 2L), c.choices().stream().map(ChatCompletion.Choice::index)
+                .toList());
         assertEquals(9, c.usage().orElseThrow().completionTokens());
         assertEquals(5, c.usage().orElseThrow().promptTokens());
         List<Long> seeds = List.of(worker.requests.poll(5, TimeUnit.SECONDS).seed(),
-                worker.requests.poll(5, TimeUnit.SECONDS).seed(), worker.requests.poll(5, TimeUnit.SECONDS).seed());
+                worker.requests.poll(5, TimeUnit.SECONDS).seed(), worker.requests.poll(5,
+                        TimeUnit.SECONDS).seed());
         assertEquals(List.of(7L, 8L, 9L), seeds.stream().sorted().toList());
     }
 
     @Test
     void streamed_chat_carries_the_role_first_then_deltas_then_one_usage_chunk() {
         ChatCompletionCreateParams params = chat("tiny-chat")
-                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                        .build();
         List<ChatCompletionChunk> chunks;
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions()
+                .createStreaming(params)) {
             chunks = stream.stream().toList();
         }
-        assertEquals("assistant", chunks.get(0).choices().get(0).delta().role().orElseThrow().asString());
+        assertEquals("assistant", chunks.get(0).choices().get(0).delta().role().orElseThrow()
+                .asString());
         StringBuilder text = new StringBuilder();
         for (ChatCompletionChunk c : chunks) {
             c.choices().forEach(ch -> ch.delta().content().ifPresent(text::append));
         }
         assertEquals("Hello, world", text.toString());
         ChatCompletionChunk finish = chunks.get(chunks.size() - 2);
-        assertEquals(ChatCompletionChunk.Choice.FinishReason.STOP, finish.choices().get(0).finishReason().orElseThrow());
+        assertEquals(ChatCompletionChunk.Choice.FinishReason.STOP,
+                finish.choices().get(0).finishReason().orElseThrow());
         ChatCompletionChunk usage = chunks.get(chunks.size() - 1);
         assertTrue(usage.choices().isEmpty());
         assertEquals(8, usage.usage().orElseThrow().totalTokens());
         assertEquals(1, chunks.stream().filter(c -> c.usage().isPresent()).count());
+    }
+
+    @Test
+    void a_streamed_chat_with_n_two_delivers_both_choices_by_index() {
+        String[] texts = {"", ""};
+        long[] finishes = {0, 0};
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(chat("tiny-chat").n(2).build())) {
+            stream.stream().flatMap(c -> c.choices().stream()).forEach(ch -> {
+                int i = (int) ch.index();
+                texts[i] += ch.delta().content().orElse("");
+                finishes[i] += ch.finishReason().isPresent() ? 1 : 0;
+            });
+        }
+        assertEquals(List.of("Hello, world", "Hello, world"), List.of(texts));
+        assertEquals(1, finishes[0]);
+        assertEquals(1, finishes[1]);
+    }
+
+    @Test
+    void a_streamed_completion_arrives_as_text_completion_chunks() {
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<Completion> stream = client.completions().createStreaming(
+                CompletionCreateParams.builder().model("tiny-chat").prompt("Say").build())) {
+            stream.stream().forEach(c -> {
+                assertEquals("text_completion", c._object_().asString().orElseThrow());
+                c.choices().forEach(ch -> text.append(ch.text()));
+            });
+        }
+        assertEquals("Hello, world", text.toString());
     }
 
     @Test
@@ -138,7 +179,8 @@ class OpenAiSdkTest {
     @Test
     void embeddings_come_back_as_floats() {
         CreateEmbeddingResponse r = client.embeddings().create(EmbeddingCreateParams.builder()
-                .model("tiny-embed").input("four").encodingFormat(EmbeddingCreateParams.EncodingFormat.FLOAT).build());
+                .model("tiny-embed").input("four").encodingFormat(
+                        EmbeddingCreateParams.EncodingFormat.FLOAT).build());
         assertEquals(List.of(4f, 0.5f, -1.25f), r.data().get(0).embedding());
         assertEquals(7, r.usage().promptTokens());
     }
@@ -146,7 +188,8 @@ class OpenAiSdkTest {
     @Test
     void embeddings_come_back_as_base64_little_endian_floats() {
         CreateEmbeddingResponse r = client.embeddings().create(EmbeddingCreateParams.builder()
-                .model("tiny-embed").input("seven!!").encodingFormat(EmbeddingCreateParams.EncodingFormat.BASE64)
+                .model("tiny-embed").input("seven!!").encodingFormat(
+                        EmbeddingCreateParams.EncodingFormat.BASE64)
                 .build());
         assertTrue(r.data().get(0).embeddingValue().isBase64(), "the SDK received base64");
         assertEquals(List.of(7f, 0.5f, -1.25f), r.data().get(0).embedding());
@@ -156,7 +199,8 @@ class OpenAiSdkTest {
     void a_wrong_api_key_is_a_401() {
         OpenAIClient wrong = sdk("sk-wrong");
         try {
-            UnauthorizedException e = assertThrows(UnauthorizedException.class, () -> wrong.models().list());
+            UnauthorizedException e = assertThrows(UnauthorizedException.class,
+                    () -> wrong.models().list());
             assertEquals("invalid_api_key", e.code().orElseThrow());
         } finally {
             wrong.close();

@@ -20,7 +20,8 @@ class WorkerRouterTest {
     private final FakeController controller = new FakeController();
     private final ExecutorService refresher = Executors.newSingleThreadExecutor();
     private final MutableClock clock = new MutableClock();
-    private final WorkerRouter router = new WorkerRouter(new ControllerClient(controller.url(), null),
+    private final WorkerRouter router = new WorkerRouter(new ControllerClient(controller.url(),
+            null),
             Duration.ofSeconds(1), clock, refresher);
 
     @AfterEach
@@ -72,9 +73,12 @@ class WorkerRouterTest {
         controller.serve("m", "http://w1", "http://w2");
         router.address("m", Set.of());
         clock.advance(Duration.ofMillis(1500));
-        assertEquals("http://w1", router.address("m", Set.of()), "the stale answer, without waiting");
-        Await.until(Duration.ofSeconds(5), "the background refresh", () -> controller.addressCalls.get() == 2);
-        Await.until(Duration.ofSeconds(5), "the refreshed address", () -> router.address("m", Set.of()).equals("http://w2"));
+        assertEquals("http://w1", router.address("m", Set.of()),
+                "the stale answer, without waiting");
+        Await.until(Duration.ofSeconds(5), "the background refresh",
+                () -> controller.addressCalls.get() == 2);
+        Await.until(Duration.ofSeconds(5), "the refreshed address", () -> router.address("m",
+                Set.of()).equals("http://w2"));
     }
 
     @Test
@@ -99,6 +103,7 @@ class WorkerRouterTest {
         router.models();
         ApiException e = assertThrows(ApiException.class, () -> router.requireModel("other"));
         assertEquals(404, e.status());
-        assertEquals(2, controller.listCalls.get(), "a miss looks again in case a worker just registered");
+        assertEquals(2, controller.listCalls.get(),
+                "a miss looks again in case a worker just registered");
     }
 }

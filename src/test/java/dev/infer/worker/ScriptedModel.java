@@ -103,7 +103,8 @@ final class ScriptedModel implements LoadedModel {
 
     @Override
     public Embeddings embed(List<String> texts, boolean truncate) {
-        throw new EngineException(EngineException.Reason.INVALID_INPUT, "scripted model has no embeddings");
+        throw new EngineException(
+                EngineException.Reason.INVALID_INPUT, "scripted model has no embeddings");
     }
 
     @Override

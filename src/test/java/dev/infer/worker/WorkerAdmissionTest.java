@@ -56,7 +56,9 @@ class WorkerAdmissionTest {
     }
 
     private int queueLength() throws Exception {
-        String body = http.send(post("/worker_get_status", ""), HttpResponse.BodyHandlers.ofString()).body();
+        String body =
+                http.send(post("/worker_get_status", ""), HttpResponse.BodyHandlers.ofString())
+                        .body();
         return Json.mapper().readTree(body).get("queue_length").asInt();
     }
 
@@ -66,33 +68,47 @@ class WorkerAdmissionTest {
     }
 
     @Test
-    void a_full_queue_answers_42903_at_once_and_queue_length_counts_running_and_waiting() throws Exception {
+    void a_full_queue_answers_42903_at_once_and_queue_length_counts_running_and_waiting()
+            throws Exception {
         start(1, 1);
         var running = stream(2);
         var waiting = stream(2);
         Await.until(WAIT, "one running and one waiting", () -> queueLengthQuietly() == 2);
         assertEquals(1, model.started.get(), "only one generation may run at once");
 
-        HttpResponse<String> refused = http.send(post("/worker_generate_stream",
-                "{\"prompt\": \"hi\", \"max_new_tokens\": 2}"), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> refused =
+                http.send(
+                        post(
+                                "/worker_generate_stream",
+                                "{\"prompt\": \"hi\", \"max_new_tokens\": 2}"),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(429, refused.statusCode());
         assertEquals(42903, Json.mapper().readTree(refused.body()).get("error_code").asInt());
 
         model.release(4);
-        assertEquals("length", lastFrame(running.get(10, TimeUnit.SECONDS).body()).get("finish_reason").asText());
-        assertEquals("w0 w1", lastFrame(waiting.get(10, TimeUnit.SECONDS).body()).get("text").asText());
+        assertEquals(
+                "length",
+                lastFrame(running.get(10, TimeUnit.SECONDS).body()).get("finish_reason").asText());
+        assertEquals(
+                "w0 w1", lastFrame(waiting.get(10, TimeUnit.SECONDS).body()).get("text").asText());
         Await.until(WAIT, "an empty queue", () -> queueLengthQuietly() == 0);
     }
 
     @Test
-    void a_client_that_disconnects_mid_stream_cancels_its_generation_and_frees_the_slot() throws Exception {
+    void a_client_that_disconnects_mid_stream_cancels_its_generation_and_frees_the_slot()
+            throws Exception {
         start(1, 0);
         try (Socket socket = new Socket("127.0.0.1", worker.port())) {
-            byte[] body = "{\"prompt\": \"hello\", \"max_new_tokens\": 50}".getBytes(StandardCharsets.UTF_8);
+            byte[] body =
+                    "{\"prompt\": \"hello\", \"max_new_tokens\": 50}"
+                            .getBytes(StandardCharsets.UTF_8);
             OutputStream out = socket.getOutputStream();
-            out.write(("POST /worker_generate_stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(
+                    ("POST /worker_generate_stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    + "Content-Type: application/json\r\nContent-Length: "
+                                    + body.length
+                                    + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
             model.release(1);
@@ -172,15 +188,27 @@ class WorkerAdmissionTest {
     void with_a_token_every_endpoint_but_health_requires_it() throws Exception {
         worker = WorkerServer.start(model, WorkerOptions.builder().port(0).register(false)
                 .token("s3cret").build());
-        assertEquals(401, http.send(post("/worker_get_status", ""), HttpResponse.BodyHandlers.ofString())
-                .statusCode());
-        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(worker.address() + "/health")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode());
-        HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(worker.address()
-                + "/worker_get_status")).header("Authorization", "Bearer s3cret")
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(
+                401,
+                http.send(post("/worker_get_status", ""), HttpResponse.BodyHandlers.ofString())
+                        .statusCode());
+        assertEquals(
+                200,
+                http.send(
+                                HttpRequest.newBuilder(URI.create(worker.address() + "/health"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .statusCode());
+        HttpResponse<String> ok =
+                http.send(
+                        HttpRequest.newBuilder(URI.create(worker.address() + "/worker_get_status"))
+                                .header("Authorization", "Bearer s3cret")
+                                .POST(HttpRequest.BodyPublishers.noBody())
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, ok.statusCode());
-        assertEquals("scripted", Json.mapper().readTree(ok.body()).get("model_names").get(0).asText());
+        assertEquals(
+                "scripted", Json.mapper().readTree(ok.body()).get("model_names").get(0).asText());
     }
 
     private int queueLengthQuietly() {
@@ -193,8 +221,10 @@ class WorkerAdmissionTest {
 
     private int statusOfNewRequest() {
         try {
-            return http.send(post("/worker_generate", "{\"prompt\": \"hi\", \"max_new_tokens\": 1}"),
-                    HttpResponse.BodyHandlers.ofString()).statusCode();
+            return http.send(
+                            post("/worker_generate", "{\"prompt\": \"hi\", \"max_new_tokens\": 1}"),
+                            HttpResponse.BodyHandlers.ofString())
+                    .statusCode();
         } catch (Exception e) {
             throw new AssertionError(e);
         }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.infer.protocol.HeartbeatRequest;
 import dev.infer.protocol.HeartbeatResponse;
+import dev.infer.protocol.KillRequest;
+import dev.infer.protocol.KillResponse;
 import dev.infer.protocol.RegisterWorkerRequest;
 import dev.infer.server.HttpServer;
 import dev.infer.testing.Await;
@@ -27,6 +29,7 @@ class WorkerRegistrationTest {
     private final List<RegisterWorkerRequest> registrations = new CopyOnWriteArrayList<>();
     private final List<HeartbeatRequest> heartbeats = new CopyOnWriteArrayList<>();
     private final List<String> authHeaders = new CopyOnWriteArrayList<>();
+    private final List<KillRequest> kills = new CopyOnWriteArrayList<>();
     private final AtomicBoolean forget = new AtomicBoolean();
     private HttpServer controller;
     private WorkerServer worker;
@@ -48,6 +51,11 @@ class WorkerRegistrationTest {
                 registrations.add(HttpServer.body(ctx, RegisterWorkerRequest.class));
                 forget.set(false);
                 ctx.result("null");
+            });
+            app.post("/kill_worker", ctx -> {
+                KillRequest k = HttpServer.body(ctx, KillRequest.class);
+                kills.add(k);
+                HttpServer.json(ctx, new KillResponse(List.of(k.workerName()), List.of()));
             });
             app.post("/receive_heart_beat", ctx -> {
                 heartbeats.add(HttpServer.body(ctx, HeartbeatRequest.class));
@@ -87,7 +95,8 @@ class WorkerRegistrationTest {
         worker = WorkerServer.start(model, options("http://127.0.0.1:" + port).build());
         assertTrue(registrations.isEmpty());
         startController(port, null);
-        Await.until(WAIT, "a registration once the controller is up", () -> registrations.size() == 1);
+        Await.until(
+                WAIT, "a registration once the controller is up", () -> registrations.size() == 1);
     }
 
     @Test
@@ -111,5 +120,15 @@ class WorkerRegistrationTest {
         boolean registrarAlive = Thread.getAllStackTraces().keySet().stream()
                 .anyMatch(t -> t.getName().equals("worker-registrar") && t.isAlive());
         assertTrue(!registrarAlive, "heartbeats must stop when the worker shuts down");
+    }
+
+    @Test
+    void worker_asks_the_controller_to_drop_it_when_it_shuts_down() throws Exception {
+        startController(0, null);
+        worker = WorkerServer.start(model, options(controller.baseUrl()).build());
+        Await.until(WAIT, "a registration", () -> registrations.size() == 1);
+        worker.shutdown(Duration.ZERO).get();
+        assertEquals(1, kills.size());
+        assertEquals(worker.address(), kills.get(0).workerName());
     }
 }

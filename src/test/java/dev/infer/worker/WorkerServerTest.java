@@ -10,6 +10,7 @@ import dev.infer.engine.LoadedModel;
 import dev.infer.engine.Message;
 import dev.infer.engine.ModelOptions;
 import dev.infer.engine.Models;
+import dev.infer.engine.SamplingParams;
 import dev.infer.protocol.Json;
 import dev.infer.testing.SharedModels;
 import java.net.URI;
@@ -47,8 +48,11 @@ class WorkerServerTest {
     }
 
     private static HttpResponse<byte[]> post(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(worker.address() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return http.send(
+                HttpRequest.newBuilder(URI.create(worker.address() + path))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     }
 
     private static JsonNode json(HttpResponse<byte[]> r) throws Exception {
@@ -79,7 +83,8 @@ class WorkerServerTest {
         for (JsonNode f : frames) {
             assertEquals(0, f.get("error_code").asInt());
             String text = f.get("text").asText();
-            assertTrue(text.startsWith(previous), "text must be the whole output so far: " + frames);
+            assertTrue(
+                    text.startsWith(previous), "text must be the whole output so far: " + frames);
             previous = text;
         }
         JsonNode last = frames.get(frames.size() - 1);
@@ -95,7 +100,8 @@ class WorkerServerTest {
 
     @Test
     void generate_answers_the_final_chunk_of_the_same_greedy_stream() throws Exception {
-        String body = "{\"prompt\": \"I think that it is\", \"temperature\": 0, \"max_new_tokens\": 10}";
+        String body =
+                "{\"prompt\": \"I think that it is\", \"temperature\": 0, \"max_new_tokens\": 10}";
         List<JsonNode> frames = frames(post("/worker_generate_stream", body).body());
         HttpResponse<byte[]> r = post("/worker_generate", body);
         assertEquals(200, r.statusCode());
@@ -112,14 +118,29 @@ class WorkerServerTest {
                 + " \"content\": \"Hello there\"}], \"temperature\": 0, \"max_new_tokens\": 6}"));
         JsonNode viaPrompt = json(post("/worker_generate", "{\"prompt\": "
                 + Json.write(rendered) + ", \"temperature\": 0, \"max_new_tokens\": 6}"));
-        assertEquals(model.countTokens(rendered), viaMessages.get("usage").get("prompt_tokens").asInt());
+        assertEquals(
+                model.countTokens(rendered), viaMessages.get("usage").get("prompt_tokens").asInt());
         assertEquals(viaPrompt.get("text"), viaMessages.get("text"));
     }
 
     @Test
+    void sampling_left_out_follows_the_model_defaults_which_are_greedy_here() throws Exception {
+        assertEquals(SamplingParams.GREEDY, model.defaultSampling());
+        JsonNode bare = json(post("/worker_generate",
+                "{\"prompt\": \"I think\", \"max_new_tokens\": 8}"));
+        JsonNode greedy = json(post("/worker_generate",
+                "{\"prompt\": \"I think\", \"temperature\": 0, \"max_new_tokens\": 8}"));
+        assertEquals(greedy.get("text"), bare.get("text"));
+    }
+
+    @Test
     void echo_puts_the_prompt_in_front_of_the_answer() throws Exception {
-        JsonNode r = json(post("/worker_generate",
-                "{\"prompt\": \"I think\", \"echo\": true, \"temperature\": 0, \"max_new_tokens\": 3}"));
+        JsonNode r =
+                json(
+                        post(
+                                "/worker_generate",
+                                "{\"prompt\": \"I think\", \"echo\": true, \"temperature\": 0,"
+                                        + " \"max_new_tokens\": 3}"));
         assertTrue(r.get("text").asText().startsWith("I think"), r.toString());
     }
 
@@ -132,9 +153,11 @@ class WorkerServerTest {
             JsonNode error = Json.mapper().readTree(text);
             assertEquals(code, error.get("error_code").asInt(), text);
             for (String m : mentions) {
-                assertTrue(error.get("text").asText().contains(m), "'" + m + "' missing from " + text);
+                assertTrue(
+                        error.get("text").asText().contains(m), "'" + m + "' missing from " + text);
             }
-            assertFalse(text.contains("\tat ") || text.contains("Exception"), "no internals: " + text);
+            assertFalse(
+                    text.contains("\tat ") || text.contains("Exception"), "no internals: " + text);
         }
     }
 
@@ -150,7 +173,8 @@ class WorkerServerTest {
 
     @Test
     void negative_max_new_tokens_is_out_of_range() throws Exception {
-        assertRefused("{\"prompt\": \"hi\", \"max_new_tokens\": -5}", 400, 40302, "max_new_tokens", "-5");
+        assertRefused(
+                "{\"prompt\": \"hi\", \"max_new_tokens\": -5}", 400, 40302, "max_new_tokens", "-5");
     }
 
     @Test
@@ -178,18 +202,23 @@ class WorkerServerTest {
 
     @Test
     void a_huge_max_new_tokens_is_a_context_overflow_not_an_integer_overflow() throws Exception {
-        assertRefused("{\"prompt\": \"hi\", \"max_new_tokens\": 2147483647}", 400, 40303, "2147483647");
+        assertRefused(
+                "{\"prompt\": \"hi\", \"max_new_tokens\": 2147483647}", 400, 40303, "2147483647");
     }
 
     @Test
     void prompt_and_messages_together_or_neither_are_refused() throws Exception {
-        assertRefused("{\"prompt\": \"hi\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}",
-                400, 40001, "not both");
+        assertRefused(
+                "{\"prompt\": \"hi\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}",
+                400,
+                40001,
+                "not both");
         assertRefused("{\"temperature\": 0}", 400, 40001, "prompt");
     }
 
     @Test
-    void count_token_model_details_conv_template_and_status_have_fastchat_shapes() throws Exception {
+    void count_token_model_details_conv_template_and_status_have_fastchat_shapes()
+            throws Exception {
         JsonNode count = json(post("/count_token", "{\"prompt\": \"Hello, my name is\"}"));
         assertEquals(model.countTokens("Hello, my name is"), count.get("count").asInt());
         assertEquals(0, count.get("error_code").asInt());
@@ -206,10 +235,18 @@ class WorkerServerTest {
 
     @Test
     void metrics_count_requests_tokens_and_time_to_first_token() throws Exception {
-        post("/worker_generate", "{\"prompt\": \"I think\", \"temperature\": 0, \"max_new_tokens\": 4}");
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(worker.address() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("infer_worker_requests_total{endpoint=\"worker_generate\",outcome=\"ok\"}"),
+        post(
+                "/worker_generate",
+                "{\"prompt\": \"I think\", \"temperature\": 0, \"max_new_tokens\": 4}");
+        String metrics =
+                http.send(
+                                HttpRequest.newBuilder(URI.create(worker.address() + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
+        assertTrue(
+                metrics.contains(
+                        "infer_worker_requests_total{endpoint=\"worker_generate\",outcome=\"ok\"}"),
                 metrics);
         assertTrue(metrics.contains("infer_worker_generated_tokens_total"), metrics);
         assertTrue(metrics.contains("infer_worker_time_to_first_token_seconds_count"), metrics);
