@@ -161,6 +161,7 @@ function _complete_infer() {
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} test" ];    then _picocli_infer; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} api" ];    then _picocli_infer; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} chat" ];    then _picocli_infer; return $?; fi
+  if [ "${COMP_LINE}" = "${COMP_WORDS[0]} serve" ];    then _picocli_infer; return $?; fi
   if [ "${COMP_LINE}" = "${COMP_WORDS[0]} help" ];    then _picocli_infer; return $?; fi
 
   # Find the longest sequence of subcommands and call the bash function for that subcommand.
@@ -171,9 +172,11 @@ function _complete_infer() {
   local cmds4=(test)
   local cmds5=(api)
   local cmds6=(chat)
-  local cmds7=(help)
+  local cmds7=(serve)
+  local cmds8=(help)
 
-  if CompWordsContainsArray "${cmds7[@]}"; then _picocli_infer_help; return $?; fi
+  if CompWordsContainsArray "${cmds8[@]}"; then _picocli_infer_help; return $?; fi
+  if CompWordsContainsArray "${cmds7[@]}"; then _picocli_infer_serve; return $?; fi
   if CompWordsContainsArray "${cmds6[@]}"; then _picocli_infer_chat; return $?; fi
   if CompWordsContainsArray "${cmds5[@]}"; then _picocli_infer_api; return $?; fi
   if CompWordsContainsArray "${cmds4[@]}"; then _picocli_infer_test; return $?; fi
@@ -191,7 +194,7 @@ function _picocli_infer() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="controller worker list kill test api chat help"
+  local commands="controller worker list kill test api chat serve help"
   local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
   local arg_opts=""
 
@@ -537,12 +540,69 @@ function _picocli_infer_chat() {
   fi
 }
 
+# Generates completions for the options and subcommands of the `serve` subcommand.
+function _picocli_infer_serve() {
+  # Get completion data
+  local curr_word=${COMP_WORDS[COMP_CWORD]}
+  local prev_word=${COMP_WORDS[COMP_CWORD-1]}
+
+  local commands=""
+  local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--model-path' '--model-name' '--host' '--controller-port' '--worker-port' '--api-port' '--token' '--api-key' '--limit-concurrency' '--threads'"
+
+  type compopt &>/dev/null && compopt +o default
+
+  case ${prev_word} in
+    '--model-path')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--model-name')
+      return
+      ;;
+    '--host')
+      return
+      ;;
+    '--controller-port')
+      return
+      ;;
+    '--worker-port')
+      return
+      ;;
+    '--api-port')
+      return
+      ;;
+    '--token')
+      return
+      ;;
+    '--api-key')
+      return
+      ;;
+    '--limit-concurrency')
+      return
+      ;;
+    '--threads')
+      return
+      ;;
+  esac
+
+  if [[ "${curr_word}" == -* ]]; then
+    COMPREPLY=( $(compgen -W "${flag_opts} ${arg_opts}" -- "${curr_word}") )
+  else
+    local positionals=""
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "${commands// /$'\n'}${IFS}${positionals}" -- "${curr_word}") )
+  fi
+}
+
 # Generates completions for the options and subcommands of the `help` subcommand.
 function _picocli_infer_help() {
   # Get completion data
   local curr_word=${COMP_WORDS[COMP_CWORD]}
 
-  local commands="controller worker list kill test api chat"
+  local commands="controller worker list kill test api chat serve"
   local flag_opts="'-h' '--help'"
   local arg_opts=""
 
