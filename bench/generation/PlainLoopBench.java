@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * checks, no listener. Prints tokens/s for each and the ratio engine / plain.
  *
  * <p>Run from the repository root (single-file source launch):
- * {@code java -cp "target/infer.jar" bench/generation/PlainLoopBench.java MODEL_DIR [TOKENS] [ROUNDS]}
+ * {@code java -cp target/infer.jar bench/generation/PlainLoopBench.java DIR [TOKENS] [ROUNDS]
+ * [THREADS]}. THREADS (default 0: ONNX Runtime's choice) applies to both sessions alike.
  */
 public class PlainLoopBench {
     static final String PROMPT = "I think that it is";
@@ -36,16 +37,17 @@ public class PlainLoopBench {
                 : "../shared/models/tiny-random-LlamaForCausalLM-fp16");
         int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 15;
+        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         long[] prompt;
         try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
-                dir.resolve("tokenizer.json"), Map.of("addSpecialTokens", "true", "truncation", "false"))) {
+                dir.resolve("tokenizer.json"),
+                Map.of("addSpecialTokens", "true", "truncation", "false"))) {
             prompt = tok.encode(PROMPT).getIds();
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (LoadedModel model = Models.load(dir, ModelOptions.defaults());
+        try (LoadedModel model = Models.load(dir, new ModelOptions(null, threads, 1));
                 OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-                OrtSession session = env.createSession(dir.resolve("model.onnx").toString(),
-                        opts)) {
+                OrtSession session = plainSession(env, opts, dir, threads)) {
             double[] engine = new double[rounds];
             double[] plain = new double[rounds];
             long[] ttft = new long[rounds];
@@ -63,12 +65,22 @@ public class PlainLoopBench {
             }
             double e = median(engine);
             double p = median(plain);
-            System.out.printf("model %s, %d new tokens greedy, %d rounds (medians)%n",
-                    dir.getFileName(), tokens, rounds);
+            System.out.printf("model %s, %d new tokens greedy, %d rounds (medians), "
+                    + "intra-op threads %s%n", dir.getFileName(), tokens, rounds,
+                    threads > 0 ? threads : "default");
             System.out.printf("plain ORT loop : %8.1f tokens/s%n", p);
+            double firstTokenMs = Arrays.stream(ttft).sorted().toArray()[rounds / 2] / 1e6;
             System.out.printf("infer engine   : %8.1f tokens/s (ratio %.3f), first token %.2f ms%n",
-                    e, e / p, Arrays.stream(ttft).sorted().toArray()[rounds / 2] / 1e6);
+                    e, e / p, firstTokenMs);
         }
+    }
+
+    static OrtSession plainSession(OrtEnvironment env, OrtSession.SessionOptions opts, Path dir,
+            int threads) throws Exception {
+        if (threads > 0) {
+            opts.setIntraOpNumThreads(threads);
+        }
+        return env.createSession(dir.resolve("model.onnx").toString(), opts);
     }
 
     static GenerationResult engineRun(LoadedModel model, int tokens) throws Exception {
@@ -102,8 +114,9 @@ public class PlainLoopBench {
             for (String name : session.getInputNames()) {
                 if (name.startsWith("past_key_values.")) {
                     if (previous == null) {
-                        OnnxTensor empty = OnnxTensor.createTensor(env, ByteBuffer.allocateDirect(0),
-                                new long[] {1, 1, 0, 16}, ai.onnxruntime.OnnxJavaType.FLOAT16);
+                        OnnxTensor empty = OnnxTensor.createTensor(env,
+                                ByteBuffer.allocateDirect(0), new long[] {1, 1, 0, 16},
+                                ai.onnxruntime.OnnxJavaType.FLOAT16);
                         empties.put(name, empty);
                         in.put(name, empty);
                     } else {

@@ -38,7 +38,8 @@ final class ChatTemplate {
     /** Renders the conversation and the prompt for the assistant's turn. */
     String render(List<Message> messages) {
         if (messages == null || messages.isEmpty()) {
-            throw new EngineException(EngineException.Reason.INVALID_INPUT, "no messages to render");
+            throw new EngineException(EngineException.Reason.INVALID_INPUT,
+                    "no messages to render");
         }
         if (template == null) {
             StringBuilder sb = new StringBuilder();

@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A causal language model: generations run one per thread, each with its own KV sequence, all
  * sharing one session. Owns the session, its options and the tokenizer.
+ *
+ * <p>TODO: no batching yet ({@code maxBatchSize} is 1): concurrent generations each run their own
+ * forward passes; continuous batching would reuse {@link DecoderStep} over a batch of sequences.
  */
 final class DecoderModel implements LoadedModel {
     private static final Logger log = LoggerFactory.getLogger(DecoderModel.class);
@@ -25,13 +28,14 @@ final class DecoderModel implements LoadedModel {
     private final ChatTemplate template;
     private final DecoderStep step;
     private final Set<Long> eosIds;
+    private final SamplingParams defaultSampling;
     private final ExecutorService executor;
     private final Set<RunningGeneration> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     DecoderModel(ModelInfo info, OrtSession.SessionOptions sessionOptions, OrtSession session,
             TextTokenizer tokenizer, ChatTemplate template, DecoderStep step, Set<Long> eosIds,
-            ExecutorService executor) {
+            SamplingParams defaultSampling, ExecutorService executor) {
         this.info = info;
         this.sessionOptions = sessionOptions;
         this.session = session;
@@ -39,12 +43,18 @@ final class DecoderModel implements LoadedModel {
         this.template = template;
         this.step = step;
         this.eosIds = Set.copyOf(eosIds);
+        this.defaultSampling = defaultSampling;
         this.executor = executor;
     }
 
     @Override
     public ModelInfo info() {
         return info;
+    }
+
+    @Override
+    public SamplingParams defaultSampling() {
+        return defaultSampling;
     }
 
     /** The ids that end a generation unless a request adds more. */
@@ -66,6 +76,16 @@ final class DecoderModel implements LoadedModel {
 
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
+        return submit(request, listener, step);
+    }
+
+    /** As {@link #submit}, feeding the whole sequence each step whatever the model's cache. */
+    Generation submitWithoutCache(GenerationRequest request, GenerationListener listener) {
+        return submit(request, listener, step.withoutCache());
+    }
+
+    private Generation submit(GenerationRequest request, GenerationListener listener,
+            DecoderStep step) {
         ensureOpen();
         long submitted = System.nanoTime();
         long[] prompt = tokenizer.encode(request.prompt());

@@ -42,6 +42,11 @@ final class DecoderStep {
         }
     }
 
+    /** The same model fed the whole sequence each step (for checking the cache against). */
+    DecoderStep withoutCache() {
+        return new DecoderStep(env, session, io, false);
+    }
+
     boolean usesCache() {
         return useCache;
     }

@@ -120,6 +120,8 @@ final class EncoderModel implements LoadedModel {
         return new long[][] {ids, types};
     }
 
+    // TODO: one ONNX Runtime run per text; padding the texts into one batch would embed long
+    // lists faster (the mask-weighted mean already allows padding).
     private float[] embedOne(long[][] encoded) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         long[] ids = encoded[0];

@@ -26,6 +26,14 @@ public interface LoadedModel extends AutoCloseable {
      */
     Generation submit(GenerationRequest request, GenerationListener listener);
 
+    /**
+     * The sampling the model's {@code generation_config.json} recommends, for requests that do
+     * not say: greedy unless it sets {@code do_sample}.
+     */
+    default SamplingParams defaultSampling() {
+        return SamplingParams.GREEDY;
+    }
+
     /** Embeds texts (encoder models); {@code truncate} false refuses inputs over the window. */
     Embeddings embed(List<String> texts, boolean truncate);
 

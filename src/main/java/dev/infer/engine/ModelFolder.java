@@ -116,6 +116,22 @@ final class ModelFolder {
         return fallback;
     }
 
+    /** generation_config.json's sampling, greedy unless it sets {@code do_sample}. */
+    SamplingParams defaultSampling() {
+        JsonNode g = generationConfig;
+        if (!g.path("do_sample").asBoolean(false)) {
+            return SamplingParams.GREEDY;
+        }
+        try {
+            return new SamplingParams(g.path("temperature").asDouble(1.0),
+                    g.path("top_p").asDouble(1.0), g.path("top_k").asInt(0),
+                    g.path("repetition_penalty").asDouble(1.0), null);
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(EngineException.Reason.BAD_MODEL,
+                    "generation_config.json: " + e.getMessage(), e);
+        }
+    }
+
     int vocabSize() {
         JsonNode n = config.path("vocab_size");
         return n.canConvertToInt() ? n.asInt() : genai.path("vocab_size").asInt(0);

@@ -103,7 +103,7 @@ public final class Models {
         ChatTemplate template = new ChatTemplate(folder.chatTemplate().orElse(null),
                 folder.specialToken("bos_token"), folder.specialToken("eos_token"));
         return new DecoderModel(info, sessionOptions, session, tokenizer, template, step, eos,
-                Executors.newCachedThreadPool(threads(name)));
+                folder.defaultSampling(), Executors.newCachedThreadPool(threads(name)));
     }
 
     private static LoadedModel encoder(ModelFolder folder, String name,

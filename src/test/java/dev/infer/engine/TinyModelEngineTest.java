@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.infer.engine.TinyModels.Layout;
 import dev.infer.engine.TinyModels.Weights;
 import dev.infer.testing.Await;
 import java.io.IOException;
@@ -31,10 +32,10 @@ class TinyModelEngineTest {
 
     @BeforeAll
     static void load() throws IOException {
-        counting = Models.load(TinyModels.write(tmp.resolve("counting"), Weights.COUNTING, false),
-                ModelOptions.defaults());
-        random = Models.load(TinyModels.write(tmp.resolve("random"), Weights.RANDOM, false),
-                ModelOptions.defaults());
+        counting = Models.load(TinyModels.write(tmp.resolve("counting"), Weights.COUNTING,
+                Layout.OPTIMUM), ModelOptions.defaults());
+        random = Models.load(TinyModels.write(tmp.resolve("random"), Weights.RANDOM,
+                Layout.OPTIMUM), ModelOptions.defaults());
     }
 
     @AfterAll
@@ -45,7 +46,8 @@ class TinyModelEngineTest {
 
     static GenerationResult generate(LoadedModel model, GenerationRequest request) {
         try {
-            return model.submit(request, GenerationListener.NONE).result().get(10, TimeUnit.SECONDS);
+            return model.submit(request, GenerationListener.NONE).result()
+                    .get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -65,6 +67,7 @@ class TinyModelEngineTest {
         assertEquals(TinyModels.VOCAB, info.vocabSize());
         assertTrue(info.kvCache());
         assertEquals(1, info.maxBatchSize());
+        assertEquals(new SamplingParams(0.7, 0.9, 0, 1.0, null), counting.defaultSampling());
     }
 
     @Test
@@ -130,11 +133,22 @@ class TinyModelEngineTest {
 
     @Test
     void stacked_past_layout_with_int32_ids_generates_as_the_optimum_layout() throws IOException {
-        Path dir = TinyModels.write(tmp.resolve("stacked"), Weights.RANDOM, true);
+        Path dir = TinyModels.write(tmp.resolve("stacked"), Weights.RANDOM, Layout.STACKED);
         try (LoadedModel stacked = Models.load(dir, ModelOptions.defaults())) {
             assertTrue(stacked.info().kvCache());
             GenerationRequest req = GenerationRequest.greedy("dog ran on", 30);
             assertEquals(generate(random, req).text(), generate(stacked, req).text());
+        }
+    }
+
+    @Test
+    void model_without_kv_inputs_is_fed_the_whole_sequence_and_generates_the_same()
+            throws IOException {
+        Path dir = TinyModels.write(tmp.resolve("nocache"), Weights.RANDOM, Layout.NONE);
+        try (LoadedModel plain = Models.load(dir, ModelOptions.defaults())) {
+            assertFalse(plain.info().kvCache());
+            GenerationRequest req = GenerationRequest.greedy("cat and dog", 30);
+            assertEquals(generate(random, req).text(), generate(plain, req).text());
         }
     }
 
@@ -178,7 +192,7 @@ class TinyModelEngineTest {
 
     @Test
     void unreadable_model_file_is_a_bad_model() throws IOException {
-        Path dir = TinyModels.write(tmp.resolve("broken"), Weights.COUNTING, false);
+        Path dir = TinyModels.write(tmp.resolve("broken"), Weights.COUNTING, Layout.OPTIMUM);
         Files.writeString(dir.resolve("model.onnx"), "not a model");
         EngineException e = assertThrows(EngineException.class,
                 () -> Models.load(dir, ModelOptions.defaults()));

@@ -16,7 +16,8 @@ import java.util.Random;
  */
 final class TinyModels {
     /** Word-level vocabulary: id 0 is EOS, 1 unknown, then these words in order. */
-    static final List<String> WORDS = List.of("the", "cat", "sat", "on", "mat", "and", "dog", "ran");
+    static final List<String> WORDS =
+            List.of("the", "cat", "sat", "on", "mat", "and", "dog", "ran");
     static final int VOCAB = WORDS.size() + 2;
     static final int CONTEXT = 64;
 
@@ -28,17 +29,26 @@ final class TinyModels {
         RANDOM
     }
 
+    /** How the KV cache is passed in and out. */
+    enum Layout {
+        /** {@code past_key_values.0.key/value} in, {@code present.0.key/value} out, int64 ids. */
+        OPTIMUM,
+        /** One {@code past_0} [2, batch, 1, past, dim] in, {@code present_0} out, int32 ids. */
+        STACKED,
+        /** No cache inputs or outputs at all: the engine must feed the whole sequence. */
+        NONE
+    }
+
     private TinyModels() {}
 
     /**
      * Writes model.onnx, tokenizer.json, tokenizer_config.json and config.json into {@code dir}.
      *
-     * @param stacked false: {@code past_key_values.0.key/value} (int64 ids); true: one
-     *     {@code past_0} of shape [2, batch, 1, past, dim] and int32 ids, as old ORT GPT-2 exports
+     * @param layout the KV cache naming, as Optimum or old ONNX Runtime GPT-2 exports have it
      */
-    static Path write(Path dir, Weights weights, boolean stacked) throws IOException {
+    static Path write(Path dir, Weights weights, Layout layout) throws IOException {
         Files.createDirectories(dir);
-        Files.write(dir.resolve("model.onnx"), OnnxProto.model(graph(weights, stacked), 14)
+        Files.write(dir.resolve("model.onnx"), OnnxProto.model(graph(weights, layout), 14)
                 .toByteArray());
         Files.writeString(dir.resolve("tokenizer.json"), tokenizerJson());
         Files.writeString(dir.resolve("tokenizer_config.json"), """
@@ -46,12 +56,16 @@ final class TinyModels {
                 'system' %}{{ raise_exception('no system turns here') }}{% endif %}{{ m.content \
                 }} {% endfor %}{% if add_generation_prompt %}the{% endif %}"}
                 """);
+        Files.writeString(dir.resolve("generation_config.json"), "{\"do_sample\": true, "
+                + "\"temperature\": 0.7, \"top_p\": 0.9, \"eos_token_id\": 0}");
         Files.writeString(dir.resolve("config.json"), "{\"eos_token_id\": 0, "
                 + "\"max_position_embeddings\": " + CONTEXT + ", \"vocab_size\": " + VOCAB + "}");
         return dir;
     }
 
-    private static OnnxProto graph(Weights weights, boolean stacked) {
+    private static OnnxProto graph(Weights weights, Layout layout) {
+        boolean stacked = layout == Layout.STACKED;
+        boolean cache = layout != Layout.NONE;
         int dim = weights == Weights.COUNTING ? VOCAB : 8;
         Random random = new Random(42);
         float[] embed = new float[VOCAB * dim];
@@ -93,10 +107,15 @@ final class TinyModels {
             nodes.add(node("MatMul", new String[] {"e", "w" + w}, new String[] {w}));
             nodes.add(node("Unsqueeze", new String[] {w, "axis1"}, new String[] {w + "h"}));
         }
-        nodes.add(node("Concat", new String[] {pastK, "kh"}, new String[] {presentK},
-                OnnxProto.intAttribute("axis", 2)));
-        nodes.add(node("Concat", new String[] {pastV, "vh"}, new String[] {presentV},
-                OnnxProto.intAttribute("axis", 2)));
+        if (cache) {
+            nodes.add(node("Concat", new String[] {pastK, "kh"}, new String[] {presentK},
+                    OnnxProto.intAttribute("axis", 2)));
+            nodes.add(node("Concat", new String[] {pastV, "vh"}, new String[] {presentV},
+                    OnnxProto.intAttribute("axis", 2)));
+        } else {
+            presentK = "kh";
+            presentV = "vh";
+        }
         nodes.add(node("Transpose", new String[] {presentK}, new String[] {"kt"},
                 OnnxProto.intsAttribute("perm", 0, 1, 3, 2)));
         nodes.add(node("MatMul", new String[] {"qh", "kt"}, new String[] {"scores"}));
@@ -135,7 +154,7 @@ final class TinyModels {
         if (stacked) {
             g.message(11, OnnxProto.valueInfo("past_0", OnnxProto.FLOAT, 2, "batch", 1, "past",
                     dim));
-        } else {
+        } else if (cache) {
             g.message(11, OnnxProto.valueInfo(pastK, OnnxProto.FLOAT, "batch", 1, "past", dim));
             g.message(11, OnnxProto.valueInfo(pastV, OnnxProto.FLOAT, "batch", 1, "past", dim));
         }
@@ -143,7 +162,7 @@ final class TinyModels {
         if (stacked) {
             g.message(12, OnnxProto.valueInfo("present_0", OnnxProto.FLOAT, 2, "batch", 1,
                     "total", dim));
-        } else {
+        } else if (cache) {
             g.message(12, OnnxProto.valueInfo(presentK, OnnxProto.FLOAT, "batch", 1, "total",
                     dim));
             g.message(12, OnnxProto.valueInfo(presentV, OnnxProto.FLOAT, "batch", 1, "total",
