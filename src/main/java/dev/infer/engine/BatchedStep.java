@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One forward pass over several sequences at once: a batched prefill (each row's prompt, left
@@ -31,7 +32,20 @@ final class BatchedStep {
     private final int vocab;
     /** Positions per row in the logits output: fixed by some exports, else the fed width. */
     private final long declaredLogitsWidth;
+    /**
+     * Every fp16 value widened by {@link Fp16Conversions} once (256 KiB): widening a row of
+     * logits by lookup is several times faster than converting each value, and exactly equal.
+     */
+    private static final float[] HALF_TO_FLOAT = new float[1 << 16];
+
+    static {
+        for (int i = 0; i < HALF_TO_FLOAT.length; i++) {
+            HALF_TO_FLOAT[i] = Fp16Conversions.fp16ToFloat((short) i);
+        }
+    }
+
     private ByteBuffer logits = ByteBuffer.allocateDirect(0);
+    private short[] halves = new short[0];
 
     BatchedStep(OrtEnvironment env, OrtSession session, DecoderIo io, int vocab,
             long declaredLogitsWidth) {
@@ -94,7 +108,7 @@ final class BatchedStep {
             kv.pinPresent(env, outputs, owned, width);
             int perRow = declaredLogitsWidth > 0 ? (int) declaredLogitsWidth : width;
             outputs.put(io.logits, own(owned, pinLogits(rows, perRow)));
-            session.run(inputs, java.util.Set.of(), outputs, options).close();
+            session.run(inputs, Set.of(), outputs, options).close();
             kv.advance(width, added);
             float[][] out = new float[rows][];
             for (int r = 0; r < rows; r++) {
@@ -126,8 +140,12 @@ final class BatchedStep {
         float[] row = new float[vocab];
         int at = (int) (firstElement * io.logitsType.size);
         if (io.logitsType == OnnxJavaType.FLOAT16) {
+            if (halves.length != vocab) {
+                halves = new short[vocab];
+            }
+            logits.asShortBuffer().get(at / 2, halves);
             for (int i = 0; i < vocab; i++) {
-                row[i] = Fp16Conversions.fp16ToFloat(logits.getShort(at + 2 * i));
+                row[i] = HALF_TO_FLOAT[halves[i] & 0xFFFF];
             }
         } else if (io.logitsType == OnnxJavaType.FLOAT) {
             logits.asFloatBuffer().get(at / 4, row);
