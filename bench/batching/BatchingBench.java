@@ -67,7 +67,7 @@ public class BatchingBench {
                 offFirst[r] = b.ttftMs();
                 onTokens = a.tokens();
             }
-            System.out.printf("%-8d | %22.1f | %22.1f | %7.2f | %7.1f / %7.1f   (%d tokens/round)%n",
+            System.out.printf("%-8d | %22.1f | %22.1f | %7.2f | %7.1f / %7.1f   (%d tokens)%n",
                     n, median(onRate), median(offRate), median(onRate) / median(offRate),
                     median(onFirst), median(offFirst), onTokens);
         }

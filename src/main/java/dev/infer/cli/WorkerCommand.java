@@ -159,7 +159,8 @@ public final class WorkerCommand implements Callable<Integer> {
             throw CliException.usage("--max-batch-size must be at least 1, got " + maxBatchSize);
         }
         if (maxBatchTokens < 1) {
-            throw CliException.usage("--max-batch-tokens must be at least 1, got " + maxBatchTokens);
+            throw CliException.usage("--max-batch-tokens must be at least 1, got "
+                    + maxBatchTokens);
         }
         int limit = limitConcurrency != null ? limitConcurrency
                 : Math.max(WorkerOptions.DEFAULT_LIMIT_CONCURRENCY, maxBatchSize);

@@ -176,9 +176,7 @@ final class BatchScheduler implements AutoCloseable {
                 float[][] logits = step.run(prompts, prefill, runOptions);
                 for (int j = 0; j < joiners.size(); j++) {
                     Decoding d = joiners.get(j);
-                    if (d.accept(logits[j])) {
-                        end(d);
-                    } else {
+                    if (stays(d, logits[j])) {
                         next.add(d);
                         rows.add(new KvBatch.Row(prefill, j));
                     }
@@ -200,9 +198,7 @@ final class BatchScheduler implements AutoCloseable {
             rows = new ArrayList<>();
             for (int r = 0; r < members.size(); r++) {
                 Decoding d = members.get(r);
-                if (d.accept(logits[r])) {
-                    end(d);
-                } else {
+                if (stays(d, logits[r])) {
                     next.add(d);
                     rows.add(new KvBatch.Row(batch, r));
                 }
@@ -215,9 +211,32 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands a row its logits; false when it leaves the batch: finished (and completed), or failed
+     * in its own listener (which fails that generation alone, not the batch).
+     */
+    private boolean stays(Decoding d, float[] logits) {
+        boolean finished;
+        try {
+            finished = d.accept(logits);
+        } catch (RuntimeException e) {
+            log.warn("model {}: a generation's listener failed; ending that generation", model, e);
+            d.close();
+            d.generation().result().completeExceptionally(new EngineException(
+                    EngineException.Reason.RUNTIME, "generation failed: " + e, e));
+            return false;
+        }
+        if (finished) {
+            end(d);
+        }
+        return !finished;
+    }
+
     private void recompose(List<Decoding> next, List<KvBatch.Row> rows) {
         if (next.isEmpty()) {
+            // An idle model keeps no cache memory.
             batch.release();
+            prefill.release();
         } else {
             batch.compose(rows);
         }
@@ -245,8 +264,8 @@ final class BatchScheduler implements AutoCloseable {
                 e.getMessage());
         EngineException error = e instanceof EngineException ee ? ee
                 : new EngineException(EngineException.Reason.RUNTIME,
-                        (e instanceof OrtException ? "ONNX Runtime failed: " : "generation failed: ")
-                                + e.getMessage(), e);
+                        (e instanceof OrtException ? "ONNX Runtime failed: "
+                                : "generation failed: ") + e.getMessage(), e);
         lost.forEach(d -> {
             d.close();
             if (!d.generation().result().isDone()) {

@@ -85,7 +85,7 @@ final class BatchedStep {
                 ids[r * width + pad + j] = f[j];
                 positions[r * width + pad + j] = live + j;
             }
-            // Past columns: padding, then the row's live tokens; new columns: padding, then its ids.
+            // Past columns: padding, then the row's live tokens; new ones: padding, then its ids.
             for (int c = past - live; c < past; c++) {
                 mask[r * total + c] = 1;
             }

@@ -19,7 +19,7 @@ import java.util.Map;
 final class DecoderIo {
     /** One past input and the present output that feeds it on the next step. */
     record KvPair(String past, String present, long[] emptyShape, OnnxJavaType type) {
-        /** Whether key and value are stacked on a leading axis of 2 ([2, batch, heads, seq, dim]). */
+        /** Whether key and value are stacked on a leading axis ([2, batch, heads, seq, dim]). */
         boolean stacked() {
             return emptyShape.length == 5;
         }
@@ -45,7 +45,7 @@ final class DecoderIo {
     final OnnxJavaType logitsType;
     /** The last dimension of the logits when the model declares it, else 0. */
     final int logitsVocab;
-    /** Positions per row in the logits when the model fixes it (last-token-only exports), else 0. */
+    /** Positions per row in the logits when the model fixes it (last token only), else 0. */
     final long logitsWidth;
     final List<KvPair> kv;
     /** Why several sequences cannot share one forward pass, or null when they can. */

@@ -194,6 +194,23 @@ class BatchingTest {
     }
 
     @Test
+    void a_listener_that_throws_fails_its_own_generation_and_the_batch_carries_on() {
+        GenerationRequest other = GenerationRequest.greedy("the cat sat", 25);
+        Generation running = optimum.submit(other, null);
+        Generation failing = optimum.submit(GenerationRequest.greedy("dog", 25),
+                (text, delta, n) -> {
+                    if (n == 3) {
+                        throw new IllegalStateException("listener broke");
+                    }
+                });
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class,
+                () -> failing.result().get(20, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("listener broke"), e.getMessage());
+        assertEquals(await(optimum.submitAlone(other, null)).text(), await(running).text());
+    }
+
+    @Test
     void export_with_a_batch_dimension_fixed_at_one_decodes_sequence_by_sequence()
             throws IOException {
         Path dir = TinyModels.write(tmp.resolve("fixed"), Weights.RANDOM, Layout.OPTIMUM, 1);
