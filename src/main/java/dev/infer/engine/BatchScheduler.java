@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
  * in {@link Decoding}, exactly as when a sequence runs alone; listeners are called on this
  * thread.
  *
+ * <p>TODO: prefill and decode are separate calls and a prompt is prefilled whole, so a long
+ * prompt stalls every running sequence for its prefill; chunked prefill mixed into the decode
+ * call would bound that stall. TODO: sampling, detokenizing and listener calls for all rows run
+ * on this one thread after each call; spreading them over a few threads would lift the per-row
+ * cost that batching does not amortise (it dominates small models: see bench/batching).
+ *
  * <p>A failed call fails the requests in it (their caches are gone) and the scheduler carries on
  * with the next ones. {@link #close()} terminates the call in flight and cancels everyone.
  */

@@ -37,6 +37,12 @@ import java.util.Map;
  * attention over {@code length} columns for every row, so a batch of one long and many short
  * sequences does the long one's attention work for all of them.
  *
+ * <p>Numerics: masked columns get zero weight, but softmax and the weighted sum then run over
+ * more columns, and a row's real columns sit at other offsets, so a kernel may add in another
+ * order. On the shared fp16 Llama, the fp32 GPT-2 and the tests' own models, greedy output in a
+ * batch is identical to output alone (the tests assert exactly that); a larger fp16 model could
+ * differ in the last bits of a logit, and so flip a near-tie.
+ *
  * <p>Memory: two buffers per KV tensor, each sized for the largest batch seen (they grow by
  * doubling and are released with this object, to the garbage collector: they are plain direct
  * memory, not ONNX Runtime objects). Not thread-safe: the scheduler thread alone uses it.

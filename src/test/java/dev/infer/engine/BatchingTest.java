@@ -147,11 +147,12 @@ class BatchingTest {
     void a_request_cancelled_mid_batch_frees_its_slot_at_the_next_step() throws Exception {
         try (DecoderModel two = (DecoderModel) Models.load(tmp.resolve("optimum"),
                 new ModelOptions("two", 1, 2))) {
-            AtomicReference<Generation> a = new AtomicReference<>();
+            CompletableFuture<Generation> a = new CompletableFuture<>();
             CompletableFuture<Boolean> bRunningWhenCJoined = new CompletableFuture<>();
-            a.set(two.submit(GenerationRequest.greedy("the", 60), (text, delta, n) -> {
+            a.complete(two.submit(GenerationRequest.greedy("the", 60), (text, delta, n) -> {
                 if (n == 3) {
-                    a.get().cancel();
+                    // The batch thread may get here before submit() has returned to the test.
+                    a.join().cancel();
                 }
             }));
             Generation b = two.submit(GenerationRequest.greedy("cat", 60), null);
@@ -161,7 +162,7 @@ class BatchingTest {
                     bRunningWhenCJoined.complete(!bRef.get().result().isDone());
                 }
             });
-            GenerationResult ra = await(a.get());
+            GenerationResult ra = await(a.join());
             assertEquals(FinishReason.CANCELLED, ra.finishReason());
             assertEquals(3, ra.completionTokens());
             assertTrue(bRunningWhenCJoined.get(20, TimeUnit.SECONDS),
