@@ -59,9 +59,22 @@ public final class WorkerCommand implements Callable<Integer> {
                     + ControllerClient.DEFAULT_URL + ").")
     String controller;
 
-    @Option(names = "--limit-concurrency", defaultValue = "5", paramLabel = "N",
-            description = "Most generations running at once (default: ${DEFAULT-VALUE}).")
-    int limitConcurrency;
+    @Option(names = "--limit-concurrency", paramLabel = "N",
+            description = "Most generations running at once (default: --max-batch-size, at least "
+                    + WorkerOptions.DEFAULT_LIMIT_CONCURRENCY + ").")
+    Integer limitConcurrency;
+
+    @Option(names = "--max-batch-size", defaultValue = "" + ModelOptions.DEFAULT_MAX_BATCH_SIZE,
+            paramLabel = "N",
+            description = "Most sequences decoded together in one forward pass; 1 turns batching"
+                    + " off (default: ${DEFAULT-VALUE}).")
+    int maxBatchSize;
+
+    @Option(names = "--max-batch-tokens", defaultValue = "" + ModelOptions.DEFAULT_MAX_BATCH_TOKENS,
+            paramLabel = "N",
+            description = "Most prompt tokens prefilled together in one step; a longer prompt is"
+                    + " prefilled alone (default: ${DEFAULT-VALUE}).")
+    int maxBatchTokens;
 
     @Option(
             names = "--max-queue",
@@ -113,7 +126,8 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         LoadedModel model;
         try {
-            model = Models.load(modelPath, new ModelOptions(modelName, threads, 1));
+            model = Models.load(modelPath, new ModelOptions(modelName, threads, maxBatchSize,
+                    maxBatchTokens));
         } catch (EngineException e) {
             String why = e.getMessage();
             throw CliException.failure(
@@ -162,9 +176,21 @@ public final class WorkerCommand implements Callable<Integer> {
     }
 
     private WorkerOptions options() {
-        if (limitConcurrency < 1) {
-            throw CliException.usage(
-                    "--limit-concurrency must be at least 1, got " + limitConcurrency);
+        if (maxBatchSize < 1) {
+            throw CliException.usage("--max-batch-size must be at least 1, got " + maxBatchSize);
+        }
+        if (maxBatchTokens < 1) {
+            throw CliException.usage("--max-batch-tokens must be at least 1, got "
+                    + maxBatchTokens);
+        }
+        int limit = limitConcurrency != null ? limitConcurrency
+                : Math.max(WorkerOptions.DEFAULT_LIMIT_CONCURRENCY, maxBatchSize);
+        if (limit < 1) {
+            throw CliException.usage("--limit-concurrency must be at least 1, got " + limit);
+        }
+        if (limit < maxBatchSize) {
+            log.warn("--limit-concurrency {} is below --max-batch-size {}: batches will hold at"
+                    + " most {} sequences", limit, maxBatchSize, limit);
         }
         if (maxQueue < 0) {
             throw CliException.usage("--max-queue must not be negative, got " + maxQueue);
@@ -196,7 +222,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 .workerAddress(workerAddress)
                 .controllerUrl(controller)
                 .token(token)
-                .limitConcurrency(limitConcurrency)
+                .limitConcurrency(limit)
                 .maxQueue(maxQueue)
                 .register(!noRegister)
                 .heartbeatInterval(seconds(heartbeatInterval))

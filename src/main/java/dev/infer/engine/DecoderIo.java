@@ -18,7 +18,20 @@ import java.util.Map;
  */
 final class DecoderIo {
     /** One past input and the present output that feeds it on the next step. */
-    record KvPair(String past, String present, long[] emptyShape, OnnxJavaType type) {}
+    record KvPair(String past, String present, long[] emptyShape, OnnxJavaType type) {
+        /** Whether key and value are stacked on a leading axis ([2, batch, heads, seq, dim]). */
+        boolean stacked() {
+            return emptyShape.length == 5;
+        }
+
+        int heads() {
+            return (int) emptyShape[emptyShape.length - 3];
+        }
+
+        int headDim() {
+            return (int) emptyShape[emptyShape.length - 1];
+        }
+    }
 
     final String inputIds;
     final OnnxJavaType idsType;
@@ -32,7 +45,11 @@ final class DecoderIo {
     final OnnxJavaType logitsType;
     /** The last dimension of the logits when the model declares it, else 0. */
     final int logitsVocab;
+    /** Positions per row in the logits when the model fixes it (last token only), else 0. */
+    final long logitsWidth;
     final List<KvPair> kv;
+    /** Why several sequences cannot share one forward pass, or null when they can. */
+    final String cannotBatch;
 
     DecoderIo(OrtSession session, JsonNode genai, int kvHeads, int headDim) throws OrtException {
         Map<String, NodeInfo> inputs = session.getInputInfo();
@@ -56,6 +73,7 @@ final class DecoderIo {
         logitsType = type(outputs, logits);
         long[] logitsShape = tensor(outputs, logits).getShape();
         logitsVocab = (int) Math.max(0, logitsShape[logitsShape.length - 1]);
+        logitsWidth = logitsShape.length == 3 ? Math.max(0, logitsShape[1]) : 0;
 
         kv = new ArrayList<>();
         List<String> unknown = new ArrayList<>();
@@ -77,6 +95,31 @@ final class DecoderIo {
             throw new EngineException(EngineException.Reason.BAD_MODEL,
                     "the model has inputs this engine cannot feed: " + unknown);
         }
+        cannotBatch = cannotBatch(inputs);
+    }
+
+    /**
+     * Batching pads shorter sequences on the left, so it needs a KV cache to keep per sequence,
+     * an attention mask to hide the padding, position ids to give each row its own positions, and
+     * a batch dimension that is not fixed at 1.
+     */
+    private String cannotBatch(Map<String, NodeInfo> inputs) {
+        if (kv.isEmpty()) {
+            return "it has no KV cache inputs";
+        }
+        if (maskType == null) {
+            return "it has no " + attentionMask + " input to hide padding with";
+        }
+        if (positionType == null) {
+            return "it has no " + positionIds + " input for per-sequence positions";
+        }
+        boolean fixed = tensor(inputs, inputIds).getShape()[0] == 1
+                || tensor(inputs, attentionMask).getShape()[0] == 1
+                || tensor(inputs, positionIds).getShape()[0] == 1;
+        for (KvPair p : kv) {
+            fixed |= tensor(inputs, p.past()).getShape()[p.stacked() ? 1 : 0] == 1;
+        }
+        return fixed ? "its export fixes the batch dimension to 1" : null;
     }
 
     boolean hasKvInputs() {

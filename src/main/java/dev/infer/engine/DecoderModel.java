@@ -12,11 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A causal language model: generations run one per thread, each with its own KV sequence, all
- * sharing one session. Owns the session, its options and the tokenizer.
- *
- * <p>TODO: no batching yet ({@code maxBatchSize} is 1): concurrent generations each run their own
- * forward passes; continuous batching would reuse {@link DecoderStep} over a batch of sequences.
+ * A causal language model. With a {@link BatchScheduler} (when {@code maxBatchSize} is over 1 and
+ * the export can batch), concurrent generations share forward passes; otherwise each runs on
+ * its own thread with its own KV sequence, all sharing one session. Owns the session, its
+ * options, the tokenizer and the scheduler.
  */
 final class DecoderModel implements LoadedModel {
     private static final Logger log = LoggerFactory.getLogger(DecoderModel.class);
@@ -30,12 +29,14 @@ final class DecoderModel implements LoadedModel {
     private final Set<Long> eosIds;
     private final SamplingParams defaultSampling;
     private final ExecutorService executor;
+    /** Null when generations run one sequence per forward pass. */
+    private final BatchScheduler scheduler;
     private final Set<RunningGeneration> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     DecoderModel(ModelInfo info, OrtSession.SessionOptions sessionOptions, OrtSession session,
             TextTokenizer tokenizer, ChatTemplate template, DecoderStep step, Set<Long> eosIds,
-            SamplingParams defaultSampling, ExecutorService executor) {
+            SamplingParams defaultSampling, ExecutorService executor, BatchScheduler scheduler) {
         this.info = info;
         this.sessionOptions = sessionOptions;
         this.session = session;
@@ -45,6 +46,7 @@ final class DecoderModel implements LoadedModel {
         this.eosIds = Set.copyOf(eosIds);
         this.defaultSampling = defaultSampling;
         this.executor = executor;
+        this.scheduler = scheduler;
     }
 
     @Override
@@ -76,16 +78,21 @@ final class DecoderModel implements LoadedModel {
 
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
-        return submit(request, listener, step);
+        return submit(request, listener, step, scheduler);
     }
 
     /** As {@link #submit}, feeding the whole sequence each step whatever the model's cache. */
     Generation submitWithoutCache(GenerationRequest request, GenerationListener listener) {
-        return submit(request, listener, step.withoutCache());
+        return submit(request, listener, step.withoutCache(), null);
+    }
+
+    /** As {@link #submit}, one sequence per forward pass even when the model batches. */
+    Generation submitAlone(GenerationRequest request, GenerationListener listener) {
+        return submit(request, listener, step, null);
     }
 
     private Generation submit(GenerationRequest request, GenerationListener listener,
-            DecoderStep step) {
+            DecoderStep step, BatchScheduler batcher) {
         ensureOpen();
         long submitted = System.nanoTime();
         long[] prompt = tokenizer.encode(request.prompt());
@@ -107,6 +114,15 @@ final class DecoderModel implements LoadedModel {
                         + info.vocabSize() + " ids");
             }
         }
+        GenerationListener target = listener == null ? GenerationListener.NONE : listener;
+        if (batcher != null) {
+            RunningGeneration generation = RunningGeneration.inBatch();
+            running.add(generation);
+            generation.result().whenComplete((r, e) -> running.remove(generation));
+            batcher.submit(new Decoding(tokenizer, eosIds, request, prompt, target, generation,
+                    submitted));
+            return generation;
+        }
         RunningGeneration generation;
         try {
             generation = new RunningGeneration();
@@ -115,8 +131,8 @@ final class DecoderModel implements LoadedModel {
                     "cannot create run options: " + e.getMessage(), e);
         }
         running.add(generation);
-        GenerationLoop loop = new GenerationLoop(step, tokenizer, eosIds, request, prompt,
-                listener == null ? GenerationListener.NONE : listener, generation, submitted);
+        GenerationLoop loop = new GenerationLoop(step, new Decoding(tokenizer, eosIds, request,
+                prompt, target, generation, submitted));
         try {
             executor.execute(() -> {
                 try {
@@ -134,6 +150,11 @@ final class DecoderModel implements LoadedModel {
         return generation;
     }
 
+    /** The most sequences one batched step held since the last call; 1 without batching. */
+    int takeLargestBatch() {
+        return scheduler == null ? 1 : scheduler.takeLargestBatch();
+    }
+
     @Override
     public Embeddings embed(List<String> texts, boolean truncate) {
         throw new EngineException(EngineException.Reason.INVALID_INPUT,
@@ -149,6 +170,9 @@ final class DecoderModel implements LoadedModel {
             closed = true;
         }
         running.forEach(RunningGeneration::cancel);
+        if (scheduler != null) {
+            scheduler.close();
+        }
         executor.shutdown();
         try {
             if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {

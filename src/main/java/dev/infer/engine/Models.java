@@ -55,7 +55,8 @@ public final class Models {
             session = env.createSession(folder.onnxFile.toString(), sessionOptions);
             tokenizer = TextTokenizer.open(folder.tokenizerFile, folder.specialToken("bos_token"));
             LoadedModel model = session.getOutputNames().contains(logitsName(folder))
-                    ? decoder(folder, name, sessionOptions, session, tokenizer, env, useKvCache)
+                    ? decoder(folder, name, options, sessionOptions, session, tokenizer, env,
+                            useKvCache)
                     : encoder(folder, name, sessionOptions, session, tokenizer);
             ModelInfo info = model.info();
             log.info("loaded model {} from {} in {} ms: {}", name, dir,
@@ -78,7 +79,7 @@ public final class Models {
         }
     }
 
-    private static LoadedModel decoder(ModelFolder folder, String name,
+    private static LoadedModel decoder(ModelFolder folder, String name, ModelOptions options,
             OrtSession.SessionOptions sessionOptions, OrtSession session, TextTokenizer tokenizer,
             OrtEnvironment env, boolean useKvCache) throws OrtException {
         JsonNode decoder = folder.genai.path("decoder");
@@ -95,15 +96,27 @@ public final class Models {
         DecoderStep step = new DecoderStep(env, session, io, useKvCache);
         int context = folder.contextLength(DEFAULT_CONTEXT);
         Set<Long> eos = eosIds(folder, tokenizer, vocab);
+        int batchSize = options.maxBatchSize();
+        if (batchSize > 1 && (!step.usesCache() || io.cannotBatch != null)) {
+            log.info("model {}: decoding one sequence per step, not in batches: {}", name,
+                    step.usesCache() ? io.cannotBatch : "its KV cache is not in use");
+            batchSize = 1;
+        }
         String description = String.format("decoder, %s logits, %d KV tensors (%s), %d-token "
-                + "context, vocabulary %d, EOS %s", io.logitsType, io.kv.size(),
-                step.usesCache() ? "cache on" : "whole sequence each step", context, vocab, eos);
+                + "context, vocabulary %d, EOS %s, %s", io.logitsType, io.kv.size(),
+                step.usesCache() ? "cache on" : "whole sequence each step", context, vocab, eos,
+                batchSize > 1 ? "batches of up to " + batchSize + " sequences and "
+                        + options.maxBatchTokens() + " prefill tokens" : "no batching");
         ModelInfo info = new ModelInfo(name, ModelKind.DECODER, context, vocab, step.usesCache(),
-                1, description);
+                batchSize, description);
         ChatTemplate template = new ChatTemplate(folder.chatTemplate().orElse(null),
                 folder.specialToken("bos_token"), folder.specialToken("eos_token"));
+        BatchScheduler scheduler = batchSize > 1 ? new BatchScheduler(name,
+                new BatchedStep(env, session, io, vocab, io.logitsWidth), io.kv, batchSize,
+                options.maxBatchTokens()) : null;
         return new DecoderModel(info, sessionOptions, session, tokenizer, template, step, eos,
-                folder.defaultSampling(), Executors.newCachedThreadPool(threads(name)));
+                folder.defaultSampling(), Executors.newCachedThreadPool(threads(name)),
+                scheduler);
     }
 
     private static LoadedModel encoder(ModelFolder folder, String name,

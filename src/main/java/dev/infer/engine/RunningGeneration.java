@@ -7,7 +7,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A generation in flight: its future, its cancel flag, and the run options through which a
  * cancel terminates an ONNX Runtime call already running. The run options belong to this object
- * and are closed by the generation thread when it ends.
+ * and are closed by the generation thread when it ends. A generation in a batch has no run options
+ * of its own (terminating the shared call would stop the others): its cancel flag is read before
+ * each batched step, so it leaves the batch at the next step.
  */
 final class RunningGeneration implements Generation {
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
@@ -19,6 +21,15 @@ final class RunningGeneration implements Generation {
         this.runOptions = new OrtSession.RunOptions();
     }
 
+    private RunningGeneration(OrtSession.RunOptions runOptions) {
+        this.runOptions = runOptions;
+    }
+
+    /** A generation stepped in a batch: cancelling only sets the flag. */
+    static RunningGeneration inBatch() {
+        return new RunningGeneration(null);
+    }
+
     @Override
     public CompletableFuture<GenerationResult> result() {
         return result;
@@ -28,7 +39,7 @@ final class RunningGeneration implements Generation {
     public void cancel() {
         cancelled = true;
         synchronized (this) {
-            if (!optionsClosed) {
+            if (!optionsClosed && runOptions != null) {
                 try {
                     runOptions.setTerminate(true);
                 } catch (OrtException e) {
@@ -50,7 +61,9 @@ final class RunningGeneration implements Generation {
     synchronized void closeOptions() {
         if (!optionsClosed) {
             optionsClosed = true;
-            runOptions.close();
+            if (runOptions != null) {
+                runOptions.close();
+            }
         }
     }
 }

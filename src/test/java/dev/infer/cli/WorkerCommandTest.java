@@ -59,6 +59,16 @@ class WorkerCommandTest {
     }
 
     @Test
+    void a_batch_size_or_token_budget_of_zero_is_a_usage_error() {
+        MainTest.Run r = MainTest.run("worker", "--model-path", ".", "--max-batch-size", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("infer worker: --max-batch-size must be at least 1"), r.err());
+        r = MainTest.run("worker", "--model-path", ".", "--max-batch-tokens", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("infer worker: --max-batch-tokens must be at least 1"), r.err());
+    }
+
+    @Test
     void a_controller_that_is_not_a_url_is_a_usage_error() {
         MainTest.Run r =
                 MainTest.run("worker", "--model-path", ".", "--controller", "localhost:21001");

@@ -11,7 +11,9 @@ import java.util.Random;
 
 /**
  * Builds tiny causal decoders for tests: one attention layer over a word-level vocabulary, with a
- * KV cache in either Optimum's naming or the older stacked {@code past_N} layout. Written by
+ * KV cache in either Optimum's naming or the older stacked {@code past_N} layout, learned
+ * position embeddings from {@code position_ids}, and the attention mask applied as a bias (so
+ * left-padded batches must mask and position each row right to match a lone sequence). Written by
  * hand-rolled protobuf so a clone without the shared models still exercises the whole engine.
  */
 final class TinyModels {
@@ -47,8 +49,17 @@ final class TinyModels {
      * @param layout the KV cache naming, as Optimum or old ONNX Runtime GPT-2 exports have it
      */
     static Path write(Path dir, Weights weights, Layout layout) throws IOException {
+        return write(dir, weights, layout, "batch");
+    }
+
+    /**
+     * As {@link #write(Path, Weights, Layout)}, with the batch dimension of every input and
+     * output declared as {@code batch}: a name for a symbolic one, or 1 for an export that
+     * cannot batch.
+     */
+    static Path write(Path dir, Weights weights, Layout layout, Object batch) throws IOException {
         Files.createDirectories(dir);
-        Files.write(dir.resolve("model.onnx"), OnnxProto.model(graph(weights, layout), 14)
+        Files.write(dir.resolve("model.onnx"), OnnxProto.model(graph(weights, layout, batch), 14)
                 .toByteArray());
         Files.writeString(dir.resolve("tokenizer.json"), tokenizerJson());
         Files.writeString(dir.resolve("tokenizer_config.json"), """
@@ -63,7 +74,7 @@ final class TinyModels {
         return dir;
     }
 
-    private static OnnxProto graph(Weights weights, Layout layout) {
+    private static OnnxProto graph(Weights weights, Layout layout, Object batch) {
         boolean stacked = layout == Layout.STACKED;
         boolean cache = layout != Layout.NONE;
         int dim = weights == Weights.COUNTING ? VOCAB : 8;
@@ -86,6 +97,10 @@ final class TinyModels {
         float[] wq = fill(new float[dim * dim], random, attention);
         float[] wk = fill(new float[dim * dim], random, attention);
         float[] wv = fill(new float[dim * dim], random, attention);
+        // Position embeddings (zero for the counting model, which must not depend on position)
+        // and the attention mask as an additive bias: both matter once rows are left-padded.
+        float[] positions = weights == Weights.COUNTING ? new float[CONTEXT * dim]
+                : fill(new float[CONTEXT * dim], random, 0.5f);
 
         List<OnnxProto> nodes = new ArrayList<>();
         String pastK = "past_key_values.0.key";
@@ -102,7 +117,16 @@ final class TinyModels {
             nodes.add(node("Gather", new String[] {"past_0", "one"}, new String[] {pastV},
                     OnnxProto.intAttribute("axis", 0)));
         }
-        nodes.add(node("Gather", new String[] {"embed", "input_ids"}, new String[] {"e"}));
+        nodes.add(node("Gather", new String[] {"embed", "input_ids"}, new String[] {"tok"}));
+        nodes.add(node("Gather", new String[] {"pos_embed", "position_ids"},
+                new String[] {"pos"}));
+        nodes.add(node("Add", new String[] {"tok", "pos"}, new String[] {"e"}));
+        nodes.add(node("Cast", new String[] {"attention_mask"}, new String[] {"mask_f"},
+                OnnxProto.intAttribute("to", OnnxProto.FLOAT)));
+        nodes.add(node("Sub", new String[] {"mask_f", "one_f"}, new String[] {"mask_neg"}));
+        nodes.add(node("Mul", new String[] {"mask_neg", "big_f"}, new String[] {"mask_bias"}));
+        nodes.add(node("Unsqueeze", new String[] {"mask_bias", "axes12"},
+                new String[] {"mask_bias4"}));
         for (String w : new String[] {"q", "k", "v"}) {
             nodes.add(node("MatMul", new String[] {"e", "w" + w}, new String[] {w}));
             nodes.add(node("Unsqueeze", new String[] {w, "axis1"}, new String[] {w + "h"}));
@@ -118,7 +142,9 @@ final class TinyModels {
         }
         nodes.add(node("Transpose", new String[] {presentK}, new String[] {"kt"},
                 OnnxProto.intsAttribute("perm", 0, 1, 3, 2)));
-        nodes.add(node("MatMul", new String[] {"qh", "kt"}, new String[] {"scores"}));
+        nodes.add(node("MatMul", new String[] {"qh", "kt"}, new String[] {"raw_scores"}));
+        nodes.add(node("Add", new String[] {"raw_scores", "mask_bias4"},
+                new String[] {"scores"}));
         nodes.add(node("Softmax", new String[] {"scores"}, new String[] {"probs"},
                 OnnxProto.intAttribute("axis", -1)));
         nodes.add(node("MatMul", new String[] {"probs", presentV}, new String[] {"ctx"}));
@@ -143,29 +169,34 @@ final class TinyModels {
         g.message(5, OnnxProto.floatTensor("wout", out, dim, VOCAB));
         g.message(5, OnnxProto.floatTensor("bias", bias, VOCAB));
         g.message(5, OnnxProto.longTensor("axis1", new long[] {1}, 1));
+        g.message(5, OnnxProto.floatTensor("pos_embed", positions, CONTEXT, dim));
+        g.message(5, OnnxProto.floatTensor("one_f", new float[] {1}));
+        g.message(5, OnnxProto.floatTensor("big_f", new float[] {10000}));
+        g.message(5, OnnxProto.longTensor("axes12", new long[] {1, 2}, 2));
         if (stacked) {
             g.message(5, OnnxProto.longTensor("axis0", new long[] {0}, 1));
             g.message(5, OnnxProto.longTensor("zero", new long[] {0}));
             g.message(5, OnnxProto.longTensor("one", new long[] {1}));
         }
         int ids = stacked ? OnnxProto.INT32 : OnnxProto.INT64;
-        g.message(11, OnnxProto.valueInfo("input_ids", ids, "batch", "seq"));
-        g.message(11, OnnxProto.valueInfo("attention_mask", ids, "batch", "total"));
+        g.message(11, OnnxProto.valueInfo("input_ids", ids, batch, "seq"));
+        g.message(11, OnnxProto.valueInfo("attention_mask", ids, batch, "total"));
+        g.message(11, OnnxProto.valueInfo("position_ids", ids, batch, "seq"));
         if (stacked) {
-            g.message(11, OnnxProto.valueInfo("past_0", OnnxProto.FLOAT, 2, "batch", 1, "past",
+            g.message(11, OnnxProto.valueInfo("past_0", OnnxProto.FLOAT, 2, batch, 1, "past",
                     dim));
         } else if (cache) {
-            g.message(11, OnnxProto.valueInfo(pastK, OnnxProto.FLOAT, "batch", 1, "past", dim));
-            g.message(11, OnnxProto.valueInfo(pastV, OnnxProto.FLOAT, "batch", 1, "past", dim));
+            g.message(11, OnnxProto.valueInfo(pastK, OnnxProto.FLOAT, batch, 1, "past", dim));
+            g.message(11, OnnxProto.valueInfo(pastV, OnnxProto.FLOAT, batch, 1, "past", dim));
         }
-        g.message(12, OnnxProto.valueInfo("logits", OnnxProto.FLOAT, "batch", "seq", VOCAB));
+        g.message(12, OnnxProto.valueInfo("logits", OnnxProto.FLOAT, batch, "seq", VOCAB));
         if (stacked) {
-            g.message(12, OnnxProto.valueInfo("present_0", OnnxProto.FLOAT, 2, "batch", 1,
+            g.message(12, OnnxProto.valueInfo("present_0", OnnxProto.FLOAT, 2, batch, 1,
                     "total", dim));
         } else if (cache) {
-            g.message(12, OnnxProto.valueInfo(presentK, OnnxProto.FLOAT, "batch", 1, "total",
+            g.message(12, OnnxProto.valueInfo(presentK, OnnxProto.FLOAT, batch, 1, "total",
                     dim));
-            g.message(12, OnnxProto.valueInfo(presentV, OnnxProto.FLOAT, "batch", 1, "total",
+            g.message(12, OnnxProto.valueInfo(presentV, OnnxProto.FLOAT, batch, 1, "total",
                     dim));
         }
         return g;

@@ -1,0 +1,319 @@
+package dev.infer.engine;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching for one model: a single thread steps every active sequence together, one
+ * ONNX Runtime call per step, while requests join and leave between steps.
+ *
+ * <p>Each iteration: (1) sequences whose generation was cancelled leave; (2) waiting requests
+ * join, as many as the batch has room for and the prefill token budget allows (the padded
+ * prompt tokens of one prefill call; the first one always joins, however long its prompt), and
+ * are prefilled together in one call that also gives them their first token; (3) the cache is
+ * recomposed if the members changed (see {@link KvBatch}); (4) one decode call feeds every
+ * member its last token; members that finish (stop, stop string, token limit) complete at once
+ * and leave before the next step. Sampling, stop strings, seeds and streaming are per request,
+ * in {@link Decoding}, exactly as when a sequence runs alone; listeners are called on this
+ * thread.
+ *
+ * <p>TODO: prefill and decode are separate calls and a prompt is prefilled whole, so a long
+ * prompt stalls every running sequence for its prefill; chunked prefill mixed into the decode
+ * call would bound that stall. TODO: sampling, detokenizing and listener calls for all rows run
+ * on this one thread after each call; spreading them over a few threads would lift the per-row
+ * cost that batching does not amortise (it dominates small models: see bench/batching).
+ *
+ * <p>A failed call fails the requests in it (their caches are gone) and the scheduler carries on
+ * with the next ones. {@link #close()} terminates the call in flight and cancels everyone.
+ */
+final class BatchScheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
+
+    private final String model;
+    private final BatchedStep step;
+    private final KvBatch batch;
+    private final KvBatch prefill;
+    private final int maxBatchSize;
+    private final int maxBatchTokens;
+    private final OrtSession.RunOptions runOptions;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final Deque<Decoding> pending = new ArrayDeque<>();
+    /** Row r of {@link #batch} is member r. Only the scheduler thread touches it. */
+    private List<Decoding> members = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    /** The most sequences one decode call has held so far (for tests and diagnostics). */
+    private volatile int largestBatch;
+
+    BatchScheduler(String model, BatchedStep step, List<DecoderIo.KvPair> pairs,
+            int maxBatchSize, int maxBatchTokens) throws OrtException {
+        this.model = model;
+        this.step = step;
+        this.batch = new KvBatch(pairs);
+        this.prefill = new KvBatch(pairs);
+        this.maxBatchSize = maxBatchSize;
+        this.maxBatchTokens = maxBatchTokens;
+        this.runOptions = new OrtSession.RunOptions();
+        this.thread = new Thread(this::loop, "infer-batch-" + model);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** The most sequences one decode call held since the last call of this method. */
+    int takeLargestBatch() {
+        int n = largestBatch;
+        largestBatch = 0;
+        return n;
+    }
+
+    /** Queues a generation to join at the next step. */
+    void submit(Decoding decoding) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new EngineException(EngineException.Reason.CLOSED,
+                        "model " + model + " is closing");
+            }
+            pending.addLast(decoding);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loop() {
+        try {
+            while (true) {
+                List<Decoding> joiners = new ArrayList<>();
+                List<Decoding> dropped = new ArrayList<>();
+                lock.lock();
+                try {
+                    while (!closed && pending.isEmpty() && members.isEmpty()) {
+                        work.await();
+                    }
+                    if (closed) {
+                        break;
+                    }
+                    take(joiners, dropped);
+                } finally {
+                    lock.unlock();
+                }
+                dropped.forEach(this::end);
+                iterate(joiners);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            List<Decoding> left = new ArrayList<>(members);
+            lock.lock();
+            try {
+                closed = true;
+                left.addAll(pending);
+                pending.clear();
+            } finally {
+                lock.unlock();
+            }
+            left.forEach(d -> {
+                d.cancel();
+                end(d);
+            });
+            members = new ArrayList<>();
+            batch.release();
+            prefill.release();
+        }
+    }
+
+    /** Moves waiting requests to {@code joiners} within room and budget; drops cancelled ones. */
+    private void take(List<Decoding> joiners, List<Decoding> dropped) {
+        int width = 0;
+        for (Iterator<Decoding> it = pending.iterator(); it.hasNext();) {
+            Decoding d = it.next();
+            if (d.generation().cancelled()) {
+                it.remove();
+                d.cancel();
+                dropped.add(d);
+                continue;
+            }
+            if (members.size() + joiners.size() >= maxBatchSize) {
+                continue;
+            }
+            int wider = Math.max(width, d.promptLength());
+            if (!joiners.isEmpty() && (long) wider * (joiners.size() + 1) > maxBatchTokens) {
+                continue;
+            }
+            width = wider;
+            it.remove();
+            joiners.add(d);
+        }
+    }
+
+    private void iterate(List<Decoding> joiners) {
+        List<Decoding> inCall = joiners;
+        try {
+            boolean changed = false;
+            List<Decoding> next = new ArrayList<>();
+            List<KvBatch.Row> rows = new ArrayList<>();
+            for (int r = 0; r < members.size(); r++) {
+                Decoding d = members.get(r);
+                if (d.generation().cancelled()) {
+                    d.cancel();
+                    end(d);
+                    changed = true;
+                } else {
+                    next.add(d);
+                    rows.add(new KvBatch.Row(batch, r));
+                }
+            }
+            if (!joiners.isEmpty()) {
+                prefill.reset(joiners.size());
+                List<long[]> prompts = new ArrayList<>();
+                joiners.forEach(d -> prompts.add(d.sequence().ids(0, d.promptLength())));
+                float[][] logits = step.run(prompts, prefill, runOptions);
+                for (int j = 0; j < joiners.size(); j++) {
+                    Decoding d = joiners.get(j);
+                    if (stays(d, logits[j])) {
+                        next.add(d);
+                        rows.add(new KvBatch.Row(prefill, j));
+                    }
+                }
+                changed = true;
+            }
+            if (changed) {
+                recompose(next, rows);
+            }
+            inCall = members;
+            if (members.isEmpty()) {
+                return;
+            }
+            largestBatch = Math.max(largestBatch, members.size());
+            List<long[]> fresh = new ArrayList<>();
+            members.forEach(d -> fresh.add(new long[] {d.lastToken()}));
+            float[][] logits = step.run(fresh, batch, runOptions);
+            next = new ArrayList<>();
+            rows = new ArrayList<>();
+            for (int r = 0; r < members.size(); r++) {
+                Decoding d = members.get(r);
+                if (stays(d, logits[r])) {
+                    next.add(d);
+                    rows.add(new KvBatch.Row(batch, r));
+                }
+            }
+            if (next.size() < members.size()) {
+                recompose(next, rows);
+            }
+        } catch (OrtException | RuntimeException e) {
+            fail(e, inCall);
+        }
+    }
+
+    /**
+     * Hands a row its logits; false when it leaves the batch: finished (and completed), or failed
+     * in its own listener (which fails that generation alone, not the batch).
+     */
+    private boolean stays(Decoding d, float[] logits) {
+        boolean finished;
+        try {
+            finished = d.accept(logits);
+        } catch (RuntimeException e) {
+            log.warn("model {}: a generation's listener failed; ending that generation", model, e);
+            d.close();
+            d.generation().result().completeExceptionally(new EngineException(
+                    EngineException.Reason.RUNTIME, "generation failed: " + e, e));
+            return false;
+        }
+        if (finished) {
+            end(d);
+        }
+        return !finished;
+    }
+
+    private void recompose(List<Decoding> next, List<KvBatch.Row> rows) {
+        if (next.isEmpty()) {
+            // An idle model keeps no cache memory.
+            batch.release();
+            prefill.release();
+        } else {
+            batch.compose(rows);
+        }
+        members = next;
+    }
+
+    /** A failed call: its sequences' caches are lost, so they fail (or end, when closing). */
+    private void fail(Exception e, List<Decoding> inCall) {
+        List<Decoding> lost = new ArrayList<>(inCall);
+        for (Decoding d : members) {
+            if (!lost.contains(d)) {
+                lost.add(d);
+            }
+        }
+        members = new ArrayList<>();
+        batch.release();
+        if (closed) {
+            lost.forEach(d -> {
+                d.cancel();
+                end(d);
+            });
+            return;
+        }
+        log.warn("model {}: a batched step of {} sequences failed: {}", model, lost.size(),
+                e.getMessage());
+        EngineException error = e instanceof EngineException ee ? ee
+                : new EngineException(EngineException.Reason.RUNTIME,
+                        (e instanceof OrtException ? "ONNX Runtime failed: "
+                                : "generation failed: ") + e.getMessage(), e);
+        lost.forEach(d -> {
+            d.close();
+            if (!d.generation().result().isDone()) {
+                d.generation().result().completeExceptionally(error);
+            }
+        });
+    }
+
+    /** Completes a finished generation and releases its sequence. */
+    private void end(Decoding d) {
+        try (d) {
+            d.complete();
+        } catch (RuntimeException e) {
+            log.warn("model {}: finishing a generation failed", model, e);
+            d.generation().result().completeExceptionally(e);
+        }
+    }
+
+    /** Stops the loop: the call in flight is terminated and every generation cancelled. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            runOptions.setTerminate(true);
+        } catch (OrtException e) {
+            log.debug("model {}: cannot terminate the running step: {}", model, e.getMessage());
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            log.warn("model {}: the batch thread is still running after 30 s", model);
+        } else {
+            runOptions.close();
+        }
+    }
+}

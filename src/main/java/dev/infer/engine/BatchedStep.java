@@ -1,0 +1,177 @@
+package dev.infer.engine;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.platform.Fp16Conversions;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One forward pass over several sequences at once: a batched prefill (each row's prompt, left
+ * padded to the longest) or a batched decode (each row's one new token). Rows of different
+ * lengths share the pass through a per-row attention mask (zeros over padding) and per-row
+ * position ids (each row counts its own tokens), over the left-padded cache of {@link KvBatch}.
+ * Logits and presents are pinned outputs in direct buffers, so nothing the model returns is
+ * copied to the Java heap except the last position's logits of each row.
+ */
+final class BatchedStep {
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final DecoderIo io;
+    private final int vocab;
+    /** Positions per row in the logits output: fixed by some exports, else the fed width. */
+    private final long declaredLogitsWidth;
+    /**
+     * Every fp16 value widened by {@link Fp16Conversions} once (256 KiB): widening a row of
+     * logits by lookup is several times faster than converting each value, and exactly equal.
+     */
+    private static final float[] HALF_TO_FLOAT = new float[1 << 16];
+
+    static {
+        for (int i = 0; i < HALF_TO_FLOAT.length; i++) {
+            HALF_TO_FLOAT[i] = Fp16Conversions.fp16ToFloat((short) i);
+        }
+    }
+
+    private ByteBuffer logits = ByteBuffer.allocateDirect(0);
+    private short[] halves = new short[0];
+
+    BatchedStep(OrtEnvironment env, OrtSession session, DecoderIo io, int vocab,
+            long declaredLogitsWidth) {
+        this.env = env;
+        this.session = session;
+        this.io = io;
+        this.vocab = vocab;
+        this.declaredLogitsWidth = declaredLogitsWidth;
+    }
+
+    /**
+     * Feeds {@code fresh.get(r)} (the ids of row r not yet in {@code kv}) for every row, one
+     * call, and returns each row's logits for its next token. The new keys and values land in
+     * {@code kv}, right-aligned. Rows with fewer fresh ids than the widest are padded on the left;
+     * since a prefill starts from an empty cache and a decode feeds one id per row, padding is
+     * always in front of a row's real tokens.
+     */
+    float[][] run(List<long[]> fresh, KvBatch kv, OrtSession.RunOptions options)
+            throws OrtException {
+        int rows = fresh.size();
+        int width = 0;
+        for (long[] f : fresh) {
+            width = Math.max(width, f.length);
+        }
+        int past = kv.length();
+        int total = past + width;
+        long[] ids = new long[rows * width];
+        long[] mask = new long[rows * total];
+        long[] positions = new long[rows * width];
+        int[] added = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            long[] f = fresh.get(r);
+            int pad = width - f.length;
+            int live = kv.live(r);
+            added[r] = f.length;
+            for (int j = 0; j < f.length; j++) {
+                ids[r * width + pad + j] = f[j];
+                positions[r * width + pad + j] = live + j;
+            }
+            // Past columns: padding, then the row's live tokens; new ones: padding, then its ids.
+            for (int c = past - live; c < past; c++) {
+                mask[r * total + c] = 1;
+            }
+            for (int c = past + pad; c < total; c++) {
+                mask[r * total + c] = 1;
+            }
+        }
+        List<OnnxTensor> owned = new ArrayList<>();
+        try {
+            Map<String, OnnxTensor> inputs = new HashMap<>();
+            inputs.put(io.inputIds, own(owned, ints(io.idsType, ids, rows, width)));
+            inputs.put(io.attentionMask, own(owned, ints(io.maskType, mask, rows, total)));
+            inputs.put(io.positionIds, own(owned, ints(io.positionType, positions, rows, width)));
+            if (io.useCacheBranch != null) {
+                inputs.put(io.useCacheBranch,
+                        own(owned, OnnxTensor.createTensor(env, new boolean[] {past > 0})));
+            }
+            kv.addPast(env, inputs, owned);
+            Map<String, OnnxValue> outputs = new HashMap<>();
+            kv.pinPresent(env, outputs, owned, width);
+            int perRow = declaredLogitsWidth > 0 ? (int) declaredLogitsWidth : width;
+            outputs.put(io.logits, own(owned, pinLogits(rows, perRow)));
+            session.run(inputs, Set.of(), outputs, options).close();
+            kv.advance(width, added);
+            float[][] out = new float[rows][];
+            for (int r = 0; r < rows; r++) {
+                out[r] = row((long) (r * perRow + perRow - 1) * vocab);
+            }
+            return out;
+        } finally {
+            owned.forEach(OnnxTensor::close);
+        }
+    }
+
+    private OnnxTensor pinLogits(int rows, int perRow) throws OrtException {
+        long elements = (long) rows * perRow * vocab;
+        long bytes = elements * io.logitsType.size;
+        if (bytes > Integer.MAX_VALUE) {
+            throw new EngineException(EngineException.Reason.RUNTIME,
+                    "the logits of this step would exceed 2 GiB; lower --max-batch-tokens");
+        }
+        if (logits.capacity() < bytes) {
+            logits = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        }
+        ByteBuffer view = logits.slice(0, (int) bytes).order(ByteOrder.nativeOrder());
+        return OnnxTensor.createTensor(env, view, new long[] {rows, perRow, vocab},
+                io.logitsType);
+    }
+
+    /** One position's logits, widened to float as {@link DecoderStep} does. */
+    private float[] row(long firstElement) {
+        float[] row = new float[vocab];
+        int at = (int) (firstElement * io.logitsType.size);
+        if (io.logitsType == OnnxJavaType.FLOAT16) {
+            if (halves.length != vocab) {
+                halves = new short[vocab];
+            }
+            logits.asShortBuffer().get(at / 2, halves);
+            for (int i = 0; i < vocab; i++) {
+                row[i] = HALF_TO_FLOAT[halves[i] & 0xFFFF];
+            }
+        } else if (io.logitsType == OnnxJavaType.FLOAT) {
+            logits.asFloatBuffer().get(at / 4, row);
+        } else {
+            throw new EngineException(EngineException.Reason.BAD_MODEL,
+                    "logits of type " + io.logitsType + " are not supported");
+        }
+        return row;
+    }
+
+    /** A [rows, n] tensor of ids, mask or positions in the element type the model declares. */
+    private OnnxTensor ints(OnnxJavaType type, long[] values, int rows, int n)
+            throws OrtException {
+        long[] shape = {rows, n};
+        if (type == OnnxJavaType.INT32) {
+            int[] narrow = new int[values.length];
+            for (int i = 0; i < values.length; i++) {
+                narrow[i] = (int) values[i];
+            }
+            return OnnxTensor.createTensor(env, IntBuffer.wrap(narrow), shape);
+        }
+        return OnnxTensor.createTensor(env, LongBuffer.wrap(values), shape);
+    }
+
+    private static OnnxTensor own(List<OnnxTensor> owned, OnnxTensor t) {
+        owned.add(t);
+        return t;
+    }
+}
