@@ -18,7 +18,8 @@ public final class ControllerCommand implements Callable<Integer> {
     @Mixin VerboseMixin verbose;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
-            description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+            description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every "
+                    + "interface).")
     String host;
 
     @Option(names = "--port", defaultValue = "21001", paramLabel = "PORT",
@@ -28,7 +29,8 @@ public final class ControllerCommand implements Callable<Integer> {
     @Option(names = "--dispatch", defaultValue = "shortest-queue", paramLabel = "POLICY",
             converter = PolicyConverter.class,
             completionCandidates = PolicyNames.class,
-            description = "How to choose a worker: ${COMPLETION-CANDIDATES} (default: shortest-queue).")
+            description = "How to choose a worker: ${COMPLETION-CANDIDATES} "
+                    + "(default: shortest-queue).")
     DispatchPolicy dispatch;
 
     @Option(names = "--heartbeat-expiration", defaultValue = "90", paramLabel = "SECONDS",
@@ -51,7 +53,8 @@ public final class ControllerCommand implements Callable<Integer> {
             server = ControllerServer.config().host(host).port(port).policy(dispatch)
                     .heartbeatExpiration(heartbeatExpiration).token(token).start();
         } catch (RuntimeException e) {
-            throw CliException.failure("cannot listen on " + host + ":" + port + ": " + bindCause(e), e);
+            throw CliException.failure(
+                    "cannot listen on " + host + ":" + port + ": " + bindCause(e), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -70,7 +73,8 @@ public final class ControllerCommand implements Callable<Integer> {
             t = t.getCause();
         }
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        if (t instanceof java.net.BindException || message.toLowerCase().contains("already in use")) {
+        if (t instanceof java.net.BindException
+                || message.toLowerCase(java.util.Locale.ROOT).contains("already in use")) {
             return "address already in use";
         }
         return message.lines().findFirst().orElse(message);
@@ -108,10 +112,12 @@ public final class ControllerCommand implements Callable<Integer> {
             try {
                 seconds = Double.parseDouble(v);
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("expected seconds, such as 90, got '" + value + "'");
+                throw new TypeConversionException(
+                        "expected seconds, such as 90, got '" + value + "'");
             }
             if (!(seconds > 0) || Double.isInfinite(seconds)) {
-                throw new TypeConversionException("must be a positive number of seconds, got '" + value + "'");
+                throw new TypeConversionException(
+                        "must be a positive number of seconds, got '" + value + "'");
             }
             return Duration.ofMillis(Math.max(1, Math.round(seconds * 1000)));
         }

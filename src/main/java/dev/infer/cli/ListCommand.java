@@ -21,21 +21,24 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code infer list}: the workers a controller knows, or the models they serve. */
 @Command(name = "list", mixinStandardHelpOptions = true,
-        description = "List the workers a controller knows (or, with --models, the models they serve).")
+        description = "List the workers a controller knows (or, with --models, the models "
+                + "they serve).")
 public final class ListCommand implements Callable<Integer> {
     @Mixin VerboseMixin verbose;
     @Spec CommandSpec spec;
 
     @Option(names = "--controller", paramLabel = "URL",
             defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description = "Controller to ask (default: $INFER_CONTROLLER, else " + ControllerClient.DEFAULT_URL + ").")
+            description = "Controller to ask (default: $INFER_CONTROLLER, else "
+                    + ControllerClient.DEFAULT_URL + ").")
     String controller;
 
     @Option(names = "--token", defaultValue = "${env:INFER_TOKEN}", paramLabel = "SECRET",
             description = "Bearer token the controller requires (default: $INFER_TOKEN).")
     String token;
 
-    @Option(names = "--models", description = "List models with the number of workers serving each.")
+    @Option(names = "--models",
+            description = "List models with the number of workers serving each.")
     boolean models;
 
     @Option(names = "--json", description = "Print JSON for scripts instead of a table.")
@@ -91,8 +94,8 @@ public final class ListCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"WORKER", "MODELS", "SPEED", "QUEUE", "LAST HEARTBEAT", "STATE"});
         for (WorkerInfo w : workers) {
-            rows.add(new String[] {w.workerName(), String.join(",", w.modelNames()), number(w.speed()),
-                Integer.toString(w.queueLength()),
+            rows.add(new String[] {w.workerName(), String.join(",", w.modelNames()),
+                number(w.speed()), Integer.toString(w.queueLength()),
                 String.format(Locale.ROOT, "%.1fs ago", w.lastHeartBeatSecondsAgo()), w.state()});
         }
         printTable(out, rows, workers.isEmpty() ? "no workers registered" : null);
@@ -117,7 +120,8 @@ public final class ListCommand implements Callable<Integer> {
         for (String[] row : rows) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.length; i++) {
-                line.append(i == row.length - 1 ? row[i] : String.format("%-" + widths[i] + "s  ", row[i]));
+                line.append(i == row.length - 1 ? row[i]
+                        : String.format("%-" + widths[i] + "s  ", row[i]));
             }
             out.println(line.toString().stripTrailing());
         }
@@ -129,7 +133,8 @@ public final class ListCommand implements Callable<Integer> {
         // The client's message starts with the endpoint URL; the cause is what follows it.
         int colon = message.indexOf(": ", message.indexOf("://") + 3);
         String cause = colon >= 0 ? message.substring(colon + 2) : message;
-        if (e.kind() == ClientException.Kind.UNREACHABLE || e.kind() == ClientException.Kind.TIMEOUT) {
+        if (e.kind() == ClientException.Kind.UNREACHABLE
+                || e.kind() == ClientException.Kind.TIMEOUT) {
             return CliException.failure("cannot reach controller at " + url + " (" + cause
                     + "); start one with 'infer controller' or pass --controller URL", e);
         }

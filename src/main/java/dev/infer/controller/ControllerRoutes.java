@@ -30,6 +30,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,11 +45,13 @@ final class ControllerRoutes {
     private static final int FAN_OUT = 32;
 
     private final WorkerRegistry registry;
-    private final WorkerClient workers;
+    private final Supplier<WorkerClient> workers;
     private final ControllerMetrics metrics;
     private final StreamProxy proxy;
 
-    ControllerRoutes(WorkerRegistry registry, WorkerClient workers, ControllerMetrics metrics) {
+    /** {@code workers} is asked for a client only when a worker must be called. */
+    ControllerRoutes(WorkerRegistry registry, Supplier<WorkerClient> workers,
+            ControllerMetrics metrics) {
         this.registry = registry;
         this.workers = workers;
         this.metrics = metrics;
@@ -87,13 +90,14 @@ final class ControllerRoutes {
     private WorkerStatus fetchStatus(String name) {
         WorkerStatus status;
         try {
-            status = workers.status(name);
+            status = workers.get().status(name);
         } catch (ClientException e) {
             throw new HttpError(ErrorCode.CONTROLLER_WORKER_TIMEOUT,
                     "cannot fetch the status of worker " + name + ": " + e.getMessage());
         }
         if (status == null) {
-            throw ProtocolException.invalid("worker " + name + " answered /worker_get_status with null");
+            throw ProtocolException.invalid(
+                    "worker " + name + " answered /worker_get_status with null");
         }
         return WorkerRequests.status("worker " + name + " answered /worker_get_status with field '",
                 status);
@@ -134,7 +138,8 @@ final class ControllerRoutes {
         forEachWorker(new ArrayList<>(names.keySet()), name -> {
             try {
                 WorkerStatus s = fetchStatus(name);
-                registry.register(name, s.modelNames(), s.speed(), s.queueLength(), names.get(name));
+                registry.register(name, s.modelNames(), s.speed(), s.queueLength(),
+                        names.get(name));
             } catch (ProtocolException e) {
                 log.warn("refresh: {}", e.getMessage());
                 registry.remove(name, "unreachable");
@@ -147,18 +152,22 @@ final class ControllerRoutes {
     private void kill(Context ctx) throws InterruptedException {
         KillRequest req = HttpServer.body(ctx, KillRequest.class);
         boolean all = Boolean.TRUE.equals(req.all());
-        int chosen = (req.workerName() != null ? 1 : 0) + (req.model() != null ? 1 : 0) + (all ? 1 : 0);
+        int chosen = (req.workerName() != null ? 1 : 0) + (req.model() != null ? 1 : 0)
+                + (all ? 1 : 0);
         if (chosen != 1) {
-            throw ProtocolException.invalid("give exactly one of 'worker_name', 'model' or 'all': true");
+            throw ProtocolException.invalid(
+                    "give exactly one of 'worker_name', 'model' or 'all': true");
         }
         if (req.timeout() != null && !(req.timeout() >= 0)) {
-            throw ProtocolException.invalid("field 'timeout' must not be negative, got " + req.timeout());
+            throw ProtocolException.invalid(
+                    "field 'timeout' must not be negative, got " + req.timeout());
         }
         List<String> killed;
         String what;
         if (req.workerName() != null) {
             what = "worker " + req.workerName();
-            killed = registry.remove(req.workerName(), "killed") ? List.of(req.workerName()) : List.of();
+            killed = registry.remove(req.workerName(), "killed")
+                    ? List.of(req.workerName()) : List.of();
         } else if (req.model() != null) {
             what = "worker serving model " + req.model();
             killed = registry.removeServing(req.model(), "killed");
@@ -173,7 +182,7 @@ final class ControllerRoutes {
         List<String> unreachable = Collections.synchronizedList(new ArrayList<>());
         forEachWorker(killed, name -> {
             try {
-                workers.shutdown(name, shutdown);
+                workers.get().shutdown(name, shutdown);
             } catch (ClientException e) {
                 log.warn("kill: cannot tell worker {} to shut down: {}", name, e.getMessage());
                 unreachable.add(name);
@@ -186,8 +195,8 @@ final class ControllerRoutes {
     }
 
     /** Runs {@code call} for each name, at most {@link #FAN_OUT} at a time, and waits for all. */
-    private static void forEachWorker(List<String> names, java.util.function.Function<String, Void> call)
-            throws InterruptedException {
+    private static void forEachWorker(List<String> names,
+            java.util.function.Function<String, Void> call) throws InterruptedException {
         if (names.isEmpty()) {
             return;
         }

@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +27,8 @@ public final class ControllerServer implements AutoCloseable {
     private final HttpServer http;
     private final ScheduledExecutorService reaper;
 
-    private ControllerServer(WorkerRegistry registry, HttpServer http, ScheduledExecutorService reaper) {
+    private ControllerServer(WorkerRegistry registry, HttpServer http,
+            ScheduledExecutorService reaper) {
         this.registry = registry;
         this.http = http;
         this.reaper = reaper;
@@ -57,6 +59,23 @@ public final class ControllerServer implements AutoCloseable {
         http.close();
     }
 
+    /**
+     * Request threads on a JDK without virtual threads. Every endpoint but the stream proxy
+     * answers from memory in microseconds, so a few threads per core keep up; more only cost
+     * memory (about half a megabyte each).
+     */
+    // TODO: each proxied stream holds one of these threads for its whole generation, so on
+    // Java 17 more than about a dozen concurrent streams through the controller queue up;
+    // clients that ask /get_worker_address and then call the worker (as FastChat's API server
+    // does) are not affected, and on Java 21 virtual threads lift the limit.
+    static final int DEFAULT_THREADS = 16;
+
+    /**
+     * Largest request body: worker messages are tiny and a proxied prompt of 4 MB is far beyond
+     * any context window, while the launcher gives the controller a 32 MB heap.
+     */
+    static final long MAX_REQUEST_BYTES = 4L * 1024 * 1024;
+
     /** What a controller is started with. Not thread-safe; use it once. */
     public static final class Config {
         private String host = "127.0.0.1";
@@ -67,6 +86,7 @@ public final class ControllerServer implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private RandomGenerator random = new SplittableRandom();
         private Duration workerTimeout = Duration.ofSeconds(60);
+        private int maxThreads = Integer.getInteger("infer.controller.threads", DEFAULT_THREADS);
 
         private Config() {}
 
@@ -114,6 +134,12 @@ public final class ControllerServer implements AutoCloseable {
             return this;
         }
 
+        /** Request threads where the JDK has no virtual threads; see {@link #DEFAULT_THREADS}. */
+        public Config maxThreads(int maxThreads) {
+            this.maxThreads = maxThreads;
+            return this;
+        }
+
         /**
          * Binds the port and starts serving.
          *
@@ -125,13 +151,29 @@ public final class ControllerServer implements AutoCloseable {
             WorkerRegistry registry = new WorkerRegistry(policy, heartbeatExpiration, clock, random,
                     controllerMetrics);
             // The same token guards the workers, so the controller presents it when it calls them.
-            WorkerClient workers = new WorkerClient(new JsonHttp(token), workerTimeout);
+            // Built on first use: an HTTP client loads TLS and the CA store, megabytes that a
+            // controller whose workers send their status never needs.
+            String workerToken = token;
+            Duration timeout = workerTimeout;
+            Supplier<WorkerClient> workers = new Supplier<>() {
+                private WorkerClient client;
+
+                @Override
+                public synchronized WorkerClient get() {
+                    if (client == null) {
+                        client = new WorkerClient(new JsonHttp(workerToken), timeout);
+                    }
+                    return client;
+                }
+            };
             ControllerRoutes routes = new ControllerRoutes(registry, workers, controllerMetrics);
             HttpServer http = HttpServer.builder("controller")
                     .host(host)
                     .port(port)
                     .token(token)
                     .metrics(metrics)
+                    .maxThreads(maxThreads)
+                    .maxRequestBytes(MAX_REQUEST_BYTES)
                     .routes(routes::install)
                     .start();
             ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -12,6 +12,7 @@ import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +27,11 @@ final class StreamProxy {
     private static final Logger log = LoggerFactory.getLogger(StreamProxy.class);
 
     private final WorkerRegistry registry;
-    private final WorkerClient workers;
+    private final Supplier<WorkerClient> workers;
     private final ControllerMetrics metrics;
 
-    StreamProxy(WorkerRegistry registry, WorkerClient workers, ControllerMetrics metrics) {
+    StreamProxy(WorkerRegistry registry, Supplier<WorkerClient> workers,
+            ControllerMetrics metrics) {
         this.registry = registry;
         this.workers = workers;
         this.metrics = metrics;
@@ -42,7 +44,8 @@ final class StreamProxy {
         }
         JsonNode model = params.get("model");
         if (model == null || !model.isTextual() || model.asText().isBlank()) {
-            throw ProtocolException.invalid("missing field 'model': a non-empty string is required");
+            throw ProtocolException.invalid(
+                    "missing field 'model': a non-empty string is required");
         }
         ctx.status(200).contentType("application/octet-stream");
         // The servlet stream, not Javalin's: Javalin's may compress, which would hold chunks back.
@@ -56,11 +59,12 @@ final class StreamProxy {
         }
         InputStream in;
         try {
-            in = workers.openStream(address, params);
+            in = workers.get().openStream(address, params);
         } catch (ClientException e) {
-            ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE && e.errorCode() != null
-                    ? e.errorCode() : ErrorCode.CONTROLLER_WORKER_TIMEOUT;
-            log.warn("worker {} failed a stream for model {}: {}", address, model.asText(), e.getMessage());
+            ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE
+                    && e.errorCode() != null ? e.errorCode() : ErrorCode.CONTROLLER_WORKER_TIMEOUT;
+            log.warn("worker {} failed a stream for model {}: {}", address, model.asText(),
+                    e.getMessage());
             errorFrame(out, code, e.getMessage());
             return;
         }

@@ -44,7 +44,8 @@ public final class WorkerRegistry {
     public WorkerRegistry(DispatchPolicy policy, Duration expiration, Clock clock,
             RandomGenerator random, ControllerMetrics metrics) {
         if (expiration.isNegative() || expiration.isZero()) {
-            throw new IllegalArgumentException("heartbeat expiration must be positive: " + expiration);
+            throw new IllegalArgumentException(
+                    "heartbeat expiration must be positive: " + expiration);
         }
         this.policy = Objects.requireNonNull(policy);
         this.expiration = expiration;
@@ -225,7 +226,8 @@ public final class WorkerRegistry {
             List<WorkerInfo> out = new ArrayList<>(workers.size());
             for (Worker w : workers.values()) {
                 double ago = Math.max(0, now - w.lastHeartbeatMillis) / 1000.0;
-                out.add(new WorkerInfo(w.name, w.models, w.speed, w.queueLength, ago, state(w, now)));
+                out.add(new WorkerInfo(w.name, w.models, w.speed, w.queueLength, ago,
+                        state(w, now)));
             }
             return out;
         }

@@ -25,14 +25,17 @@ final class WorkerRequests {
             throw ProtocolException.invalid("invalid field '" + field + "': not a URL: " + value);
         }
         String scheme = uri.getScheme();
-        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+        if (scheme == null
+                || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
             throw ProtocolException.invalid("invalid field '" + field
                     + "': expected an http(s) URL such as http://127.0.0.1:21002, got " + value);
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw ProtocolException.invalid("invalid field '" + field + "': URL has no host: " + value);
+            throw ProtocolException.invalid(
+                    "invalid field '" + field + "': URL has no host: " + value);
         }
-        if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        if (uri.getRawUserInfo() != null || uri.getRawQuery() != null
+                || uri.getRawFragment() != null) {
             throw ProtocolException.invalid("invalid field '" + field
                     + "': URL must not carry user info, a query or a fragment: " + value);
         }
@@ -47,7 +50,8 @@ final class WorkerRequests {
         }
         for (int i = 0; i < names.size(); i++) {
             if (names.get(i) == null || names.get(i).isBlank()) {
-                throw ProtocolException.invalid(prefix + "model_names[" + i + "]' must be a non-empty string");
+                throw ProtocolException.invalid(
+                        prefix + "model_names[" + i + "]' must be a non-empty string");
             }
         }
         Double speed = status.speed();
@@ -55,7 +59,8 @@ final class WorkerRequests {
             throw ProtocolException.invalid(prefix + "speed' is missing");
         }
         if (!(speed > 0) || speed.isInfinite()) {
-            throw ProtocolException.invalid(prefix + "speed' must be a positive number, got " + speed);
+            throw ProtocolException.invalid(
+                    prefix + "speed' must be a positive number, got " + speed);
         }
         queueLength(prefix + "queue_length'", status.queueLength());
         return status;

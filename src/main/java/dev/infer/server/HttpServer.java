@@ -82,6 +82,7 @@ public final class HttpServer implements AutoCloseable {
         private String token;
         private Set<String> openPaths = Set.of("/health");
         private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private int maxThreads;
         private Metrics metrics;
         private ErrorRenderer errors = ErrorRenderer.FASTCHAT;
         private Consumer<Javalin> routes = app -> {};
@@ -117,6 +118,16 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * On a JDK without virtual threads, the most platform threads serving requests (0 keeps
+         * Javalin's default of 250). Fewer threads keep a server's memory small; ignored where
+         * virtual threads serve requests.
+         */
+        public Builder maxThreads(int maxThreads) {
+            this.maxThreads = maxThreads;
+            return this;
+        }
+
         public Builder metrics(Metrics metrics) {
             this.metrics = metrics;
             return this;
@@ -144,6 +155,10 @@ public final class HttpServer implements AutoCloseable {
                 config.startupWatcherEnabled = false;
                 config.jsonMapper(new JavalinJackson(Json.mapper(), true));
                 config.http.maxRequestSize = maxRequestBytes;
+                if (maxThreads > 0 && !VirtualThreads.available()) {
+                    config.jetty.threadPool = io.javalin.util.ConcurrencyUtil.jettyThreadPool(
+                            "JettyServerThreadPool", Math.min(8, maxThreads), maxThreads, false);
+                }
             });
             installAuth(app);
             installErrors(app);
