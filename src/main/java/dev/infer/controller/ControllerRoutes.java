@@ -48,10 +48,12 @@ final class ControllerRoutes {
     private final Supplier<WorkerClient> workers;
     private final ControllerMetrics metrics;
     private final StreamProxy proxy;
+    private final WorkerRequests.Addresses addresses;
 
     /** {@code workers} is asked for a client only when a worker must be called. */
     ControllerRoutes(WorkerRegistry registry, Supplier<WorkerClient> workers,
-            ControllerMetrics metrics) {
+            ControllerMetrics metrics, WorkerRequests.Addresses addresses) {
+        this.addresses = addresses;
         this.registry = registry;
         this.workers = workers;
         this.metrics = metrics;
@@ -75,7 +77,7 @@ final class ControllerRoutes {
 
     private void register(Context ctx) {
         RegisterWorkerRequest req = HttpServer.body(ctx, RegisterWorkerRequest.class);
-        String name = WorkerRequests.workerName("worker_name", req.workerName());
+        String name = addresses.check("worker_name", req.workerName());
         WorkerStatus status = req.workerStatus();
         if (status != null) {
             WorkerRequests.status("field 'worker_status.", status);

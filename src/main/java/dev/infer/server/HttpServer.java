@@ -29,14 +29,24 @@ public final class HttpServer implements AutoCloseable {
     /** Default limit on a request body: generous for prompts, small enough to refuse abuse. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 16L * 1024 * 1024;
 
+    /** Default time a connection may stay silent (also mid-body) before it is closed. */
+    public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
+    /**
+     * Slowest request body accepted, in bytes per second, once a body has started: a slow-loris
+     * client that trickles a body is answered 408 instead of holding a request thread.
+     */
+    public static final long MIN_REQUEST_DATA_RATE = 1024;
+
     private final String name;
     private final Javalin app;
     private final String host;
+    private final String scheme;
 
-    private HttpServer(String name, Javalin app, String host) {
+    private HttpServer(String name, Javalin app, String host, String scheme) {
         this.name = name;
         this.app = app;
         this.host = host;
+        this.scheme = scheme;
     }
 
     public static Builder builder(String name) {
@@ -54,7 +64,7 @@ public final class HttpServer implements AutoCloseable {
         if (h.contains(":")) {
             h = "[" + h + "]";
         }
-        return "http://" + h + ":" + port();
+        return scheme + "://" + h + ":" + port();
     }
 
     /** Stops accepting connections and ends the server; in-flight handlers are interrupted. */
@@ -86,6 +96,8 @@ public final class HttpServer implements AutoCloseable {
         private Metrics metrics;
         private ErrorRenderer errors = ErrorRenderer.FASTCHAT;
         private Consumer<Javalin> routes = app -> {};
+        private Tls.Server tls;
+        private java.time.Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
 
         private Builder(String name) {
             this.name = name;
@@ -128,6 +140,18 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve HTTPS with this certificate and key; null (the default) for plain HTTP. */
+        public Builder tls(Tls.Server tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** How long a connection may stay silent, mid-request included, before it is closed. */
+        public Builder idleTimeout(java.time.Duration timeout) {
+            this.idleTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
         public Builder metrics(Metrics metrics) {
             this.metrics = metrics;
             return this;
@@ -159,6 +183,13 @@ public final class HttpServer implements AutoCloseable {
                     config.jetty.threadPool = io.javalin.util.ConcurrencyUtil.jettyThreadPool(
                             "JettyServerThreadPool", Math.min(8, maxThreads), maxThreads, false);
                 }
+                config.jetty.modifyHttpConfiguration(h -> h.setMinRequestDataRate(
+                        MIN_REQUEST_DATA_RATE));
+                long limit = maxRequestBytes;
+                config.jetty.modifyServletContextHandler(h -> h.addFilter(
+                        new org.eclipse.jetty.servlet.FilterHolder(new BodyLimit(limit)), "/*",
+                        java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
+                config.jetty.addConnector((server, http) -> connector(server, http));
             });
             installAuth(app);
             installErrors(app);
@@ -168,10 +199,35 @@ public final class HttpServer implements AutoCloseable {
                 app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(m.scrape()));
             }
             routes.accept(app);
-            app.start(host, port);
-            HttpServer server = new HttpServer(name, app, host);
+            app.start();
+            HttpServer server = new HttpServer(name, app, host, tls == null ? "http" : "https");
             log.info("{} listening on {}", name, server.baseUrl());
             return server;
+        }
+
+        /** The one listening connector: plain HTTP, or TLS when a certificate is set. */
+        private org.eclipse.jetty.server.ServerConnector connector(
+                org.eclipse.jetty.server.Server server,
+                org.eclipse.jetty.server.HttpConfiguration http) {
+            org.eclipse.jetty.server.HttpConnectionFactory plain =
+                    new org.eclipse.jetty.server.HttpConnectionFactory(http);
+            org.eclipse.jetty.server.ServerConnector c;
+            if (tls == null) {
+                c = new org.eclipse.jetty.server.ServerConnector(server, plain);
+            } else {
+                // Clients connect by IP address as often as by name, and send no SNI then.
+                org.eclipse.jetty.server.SecureRequestCustomizer secure =
+                        new org.eclipse.jetty.server.SecureRequestCustomizer(false);
+                secure.setSniHostCheck(false);
+                http.addCustomizer(secure);
+                c = new org.eclipse.jetty.server.ServerConnector(server,
+                        new org.eclipse.jetty.server.SslConnectionFactory(tls.contextFactory(),
+                                "http/1.1"), plain);
+            }
+            c.setHost(host);
+            c.setPort(port);
+            c.setIdleTimeout(idleTimeout.toMillis());
+            return c;
         }
 
         private void installAuth(Javalin app) {
