@@ -94,7 +94,8 @@ final class ControllerRoutes {
         try {
             status = workers.get().status(name);
         } catch (ClientException e) {
-            throw new HttpError(ErrorCode.CONTROLLER_WORKER_TIMEOUT,
+            // The caller named an address that does not answer as a worker: its mistake, a 400.
+            throw new HttpError(400, ErrorCode.VALIDATION,
                     "cannot fetch the status of worker " + name + ": " + e.getMessage());
         }
         if (status == null) {

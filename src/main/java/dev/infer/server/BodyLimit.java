@@ -13,22 +13,27 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.io.IOException;
 
 /**
- * Caps request bodies sent without a {@code Content-Length} (chunked): Javalin checks the limit
- * only against the declared length, so a chunked body would otherwise be read whole into memory.
- * Reading past the limit fails the request with 413.
+ * Caps request bodies in size and in time. Javalin checks the size limit only against the
+ * declared length, so a chunked body (no {@code Content-Length}) would otherwise be read whole
+ * into memory; reading past the limit fails the request with 413. And a body still arriving
+ * after the deadline (a slow-loris client trickling a byte now and then, which no idle timeout
+ * catches) fails it with 408, so it holds a request thread for that long at most.
  */
 final class BodyLimit implements Filter {
     private final long maxBytes;
+    private final long deadlineNanos;
 
-    BodyLimit(long maxBytes) {
+    BodyLimit(long maxBytes, java.time.Duration deadline) {
         this.maxBytes = maxBytes;
+        this.deadlineNanos = deadline.toNanos();
     }
 
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        if (request instanceof HttpServletRequest http && request.getContentLengthLong() < 0) {
-            chain.doFilter(new Capped(http, maxBytes), response);
+        if (request instanceof HttpServletRequest http) {
+            chain.doFilter(new Capped(http, maxBytes, System.nanoTime() + deadlineNanos),
+                    response);
         } else {
             chain.doFilter(request, response);
         }
@@ -36,17 +41,19 @@ final class BodyLimit implements Filter {
 
     private static final class Capped extends HttpServletRequestWrapper {
         private final long maxBytes;
+        private final long deadline;
         private ServletInputStream stream;
 
-        Capped(HttpServletRequest request, long maxBytes) {
+        Capped(HttpServletRequest request, long maxBytes, long deadline) {
             super(request);
             this.maxBytes = maxBytes;
+            this.deadline = deadline;
         }
 
         @Override
         public ServletInputStream getInputStream() throws IOException {
             if (stream == null) {
-                stream = new CappedStream(super.getInputStream(), maxBytes);
+                stream = new CappedStream(super.getInputStream(), maxBytes, deadline);
             }
             return stream;
         }
@@ -55,11 +62,13 @@ final class BodyLimit implements Filter {
     private static final class CappedStream extends ServletInputStream {
         private final ServletInputStream in;
         private final long maxBytes;
+        private final long deadline;
         private long read;
 
-        CappedStream(ServletInputStream in, long maxBytes) {
+        CappedStream(ServletInputStream in, long maxBytes, long deadline) {
             this.in = in;
             this.maxBytes = maxBytes;
+            this.deadline = deadline;
         }
 
         @Override
@@ -81,6 +90,10 @@ final class BodyLimit implements Filter {
         }
 
         private void count(int n) {
+            if (System.nanoTime() - deadline > 0 && !in.isFinished()) {
+                throw new HttpError(408, ErrorCode.VALIDATION,
+                        "request body arrived too slowly; send it within the body timeout");
+            }
             read += n;
             if (read > maxBytes) {
                 throw new HttpError(413, ErrorCode.VALIDATION,

@@ -32,10 +32,11 @@ public final class HttpServer implements AutoCloseable {
     /** Default time a connection may stay silent (also mid-body) before it is closed. */
     public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
     /**
-     * Slowest request body accepted, in bytes per second, once a body has started: a slow-loris
-     * client that trickles a body is answered 408 instead of holding a request thread.
+     * Longest time a request body may take to arrive: a slow-loris client that trickles a body
+     * is answered 408 then, instead of holding a request thread for as long as it likes. The
+     * system property {@code infer.http.body-timeout-ms} changes it for servers built after.
      */
-    public static final long MIN_REQUEST_DATA_RATE = 1024;
+    public static final java.time.Duration DEFAULT_BODY_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final String name;
     private final Javalin app;
@@ -98,6 +99,8 @@ public final class HttpServer implements AutoCloseable {
         private Consumer<Javalin> routes = app -> {};
         private Tls.Server tls;
         private java.time.Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private java.time.Duration bodyTimeout = java.time.Duration.ofMillis(Long.getLong(
+                "infer.http.body-timeout-ms", DEFAULT_BODY_TIMEOUT.toMillis()));
 
         private Builder(String name) {
             this.name = name;
@@ -152,6 +155,12 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** Longest time a request body may take to arrive before the request is refused (408). */
+        public Builder bodyTimeout(java.time.Duration timeout) {
+            this.bodyTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
         public Builder metrics(Metrics metrics) {
             this.metrics = metrics;
             return this;
@@ -183,16 +192,24 @@ public final class HttpServer implements AutoCloseable {
                     config.jetty.threadPool = io.javalin.util.ConcurrencyUtil.jettyThreadPool(
                             "JettyServerThreadPool", Math.min(8, maxThreads), maxThreads, false);
                 }
-                config.jetty.modifyHttpConfiguration(h -> h.setMinRequestDataRate(
-                        MIN_REQUEST_DATA_RATE));
                 long limit = maxRequestBytes;
+                java.time.Duration deadline = bodyTimeout;
                 config.jetty.modifyServletContextHandler(h -> h.addFilter(
-                        new org.eclipse.jetty.servlet.FilterHolder(new BodyLimit(limit)), "/*",
+                        new org.eclipse.jetty.servlet.FilterHolder(new BodyLimit(limit, deadline)),
+                        "/*",
                         java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
                 config.jetty.addConnector((server, http) -> connector(server, http));
             });
             installAuth(app);
             installErrors(app);
+            long limit = maxRequestBytes;
+            app.before(ctx -> {
+                // Javalin checks an int Content-Length; a declared length past 2 GB reads as -1.
+                if (ctx.req().getContentLengthLong() > limit) {
+                    throw new HttpError(413, ErrorCode.VALIDATION,
+                            "request body larger than " + limit + " bytes");
+                }
+            });
             app.get("/health", ctx -> json(ctx, java.util.Map.of("status", "ok")));
             if (metrics != null) {
                 Metrics m = metrics;
@@ -265,6 +282,11 @@ public final class HttpServer implements AutoCloseable {
                     default -> e.getMessage();
                 };
                 respond(ctx, r, e.getStatus(), code, message);
+            });
+            app.exception(org.eclipse.jetty.http.BadMessageException.class, (e, ctx) -> {
+                // Jetty's own verdict on a request it could not read (bad chunking, timeout).
+                int status = e.getCode() >= 400 && e.getCode() < 500 ? e.getCode() : 400;
+                respond(ctx, r, status, ErrorCode.VALIDATION, "bad request: " + e.getReason());
             });
             app.exception(Exception.class, (e, ctx) -> {
                 log.error("{}: {} {} failed", name, ctx.method(), ctx.path(), e);
