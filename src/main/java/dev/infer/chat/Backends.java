@@ -1,6 +1,7 @@
 package dev.infer.chat;
 
 import dev.infer.client.ControllerClient;
+import dev.infer.engine.DemoModel;
 import dev.infer.engine.EngineException;
 import dev.infer.engine.LoadedModel;
 import dev.infer.engine.ModelOptions;
@@ -96,22 +97,12 @@ public final class Backends {
         return Models.load(dir, options);
     }
 
-    /**
-     * The hook for the demo model built into the jar: asks {@code dev.infer.engine.DemoModel.path()}
-     * (which returns an {@code Optional<Path>} or a {@code Path}, possibly null) for the folder it
-     * unpacked. Empty when this build has no demo model.
-     */
+    /** The demo model built into the jar, unpacked; empty when it cannot be unpacked. */
     public static Optional<Path> demoModelPath() {
         try {
-            Object p = Class.forName("dev.infer.engine.DemoModel").getMethod("path").invoke(null);
-            if (p instanceof Optional<?> o) {
-                return o.map(Path.class::cast);
-            }
-            return Optional.ofNullable((Path) p);
-        } catch (ClassNotFoundException | NoSuchMethodException e) {
-            return Optional.empty();
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            log.warn("the built-in demo model cannot be used: {}", e.toString());
+            return Optional.of(DemoModel.path());
+        } catch (EngineException e) {
+            log.warn("the built-in demo model cannot be used: {}", e.getMessage());
             return Optional.empty();
         }
     }

@@ -149,7 +149,8 @@ public final class ChatSession {
             if (a.cancelled()) {
                 info("[answer stopped]");
             } else if ("length".equals(a.finishReason())) {
-                info("[answer cut at max_tokens " + settings.maxTokens() + "]");
+                info(settings.maxTokens() == null ? "[answer cut: the context window is full]"
+                        : "[answer cut at max_tokens " + settings.maxTokens() + "]");
             }
             conversation.addAssistant(a.text());
             out.flush();

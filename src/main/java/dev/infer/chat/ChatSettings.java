@@ -9,10 +9,13 @@ import java.util.Map;
  * How answers are generated: sampling, the token limit, the system prompt and the model to ask.
  * Immutable; {@link #with} checks a new value and says clearly what is wrong with a bad one.
  *
+ * @param maxTokens the most tokens an answer may take, or null to let the model's context decide
+ *     (the worker then allows what is left of the window after the prompt, up to its default)
  * @param model the model to ask, or null for the backend's only (or first) model
  * @param system the system prompt, or null for none
  */
-public record ChatSettings(double temperature, double topP, int maxTokens, String system, String model) {
+public record ChatSettings(
+        double temperature, double topP, Integer maxTokens, String system, String model) {
     /** The keys {@code /set} accepts, in the order {@code /show} lists them. */
     public static final List<String> KEYS = List.of("temperature", "top_p", "max_tokens");
 
@@ -21,13 +24,15 @@ public record ChatSettings(double temperature, double topP, int maxTokens, Strin
     public ChatSettings {
         checkTemperature(temperature);
         checkTopP(topP);
-        checkMaxTokens(maxTokens);
+        if (maxTokens != null) {
+            checkMaxTokens(maxTokens);
+        }
         system = system == null || system.isBlank() ? null : system;
         model = model == null || model.isBlank() ? null : model;
     }
 
     public static ChatSettings defaults() {
-        return new ChatSettings(0.7, 1.0, 512, null, null);
+        return new ChatSettings(0.7, 1.0, null, null, null);
     }
 
     /**
@@ -71,7 +76,7 @@ public record ChatSettings(double temperature, double topP, int maxTokens, Strin
         Map<String, String> m = new LinkedHashMap<>();
         m.put("temperature", Double.toString(temperature));
         m.put("top_p", Double.toString(topP));
-        m.put("max_tokens", Integer.toString(maxTokens));
+        m.put("max_tokens", maxTokens == null ? "(what the context leaves)" : maxTokens.toString());
         m.put("system", system == null ? "(none)" : system);
         return m;
     }

@@ -24,6 +24,9 @@ import java.util.function.Consumer;
  * template and generates. Owns the model and closes it on {@link #close}.
  */
 public final class InProcessBackend implements ChatBackend {
+    /** The longest answer when the user sets no max_tokens, as the worker's default. */
+    static final int DEFAULT_MAX_TOKENS = 256;
+
     /** Marks the end of the deltas; compared by identity. */
     @SuppressWarnings("StringOperationCanBeSimplified")
     private static final String END = new String("end of generation");
@@ -75,7 +78,8 @@ public final class InProcessBackend implements ChatBackend {
         // through a queue and are handed on here, on the caller's thread.
         LinkedBlockingQueue<String> deltas = new LinkedBlockingQueue<>();
         try {
-            request = new GenerationRequest(model.renderChat(turns), settings.maxTokens(),
+            String prompt = model.renderChat(turns);
+            request = new GenerationRequest(prompt, maxTokens(prompt, settings.maxTokens()),
                     new SamplingParams(settings.temperature(), settings.topP(), 0, 1, null),
                     List.of(), List.of(), false);
             generation = model.submit(request, (text, delta, tokens) -> deltas.add(delta));
@@ -120,5 +124,14 @@ public final class InProcessBackend implements ChatBackend {
     @Override
     public void close() {
         model.close();
+    }
+
+    /** Without a limit from the user, what the context window leaves, up to a sensible cap. */
+    private int maxTokens(String prompt, Integer requested) {
+        if (requested != null) {
+            return requested;
+        }
+        int left = model.info().contextLength() - model.countTokens(prompt);
+        return Math.max(1, Math.min(DEFAULT_MAX_TOKENS, left));
     }
 }

@@ -106,7 +106,9 @@ public final class OpenAiBackend implements ChatBackend {
         body.putObject("stream_options").put("include_usage", true);
         body.put("temperature", settings.temperature());
         body.put("top_p", settings.topP());
-        body.put("max_tokens", settings.maxTokens());
+        if (settings.maxTokens() != null) {
+            body.put("max_tokens", settings.maxTokens());
+        }
         String url = baseUrl + "/chat/completions";
         HttpRequest request = http.post(url, body, timeout).header("Accept", "text/event-stream").build();
 

@@ -71,7 +71,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling, in (0, 1] (default 1).")
     Double topP;
 
-    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens per answer (default 512).")
+    @Option(names = "--max-tokens", paramLabel = "N",
+            description = "Most tokens per answer (default: what the model's context leaves after "
+                    + "the prompt, at most 256).")
     Integer maxTokens;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "The system prompt.")

@@ -47,7 +47,8 @@ public final class Main {
     /** Every subcommand, in the order {@code --help} lists them. */
     static List<Object> subcommands() {
         return List.of(new ControllerCommand(), new WorkerCommand(), new ListCommand(), new KillCommand(),
-                new TestCommand(), new ApiCommand(), new ChatCommand(), new CommandLine.HelpCommand());
+                new TestCommand(), new ApiCommand(), new ChatCommand(), new ServeCommand(),
+                new CommandLine.HelpCommand());
     }
 
     private static int usageError(ParameterException e, String[] args) {
