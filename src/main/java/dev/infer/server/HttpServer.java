@@ -29,7 +29,12 @@ public final class HttpServer implements AutoCloseable {
     /** Default limit on a request body: generous for prompts, small enough to refuse abuse. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 16L * 1024 * 1024;
 
-    /** Default time a connection may stay silent (also mid-body) before it is closed. */
+    /**
+     * Default time a connection may stay silent before it is closed, in either direction: a
+     * client that stops reading a stream blocks the server's write for this long at most, then
+     * the stream fails and its work is cancelled. The system property
+     * {@code infer.http.idle-timeout-ms} changes it for servers built after.
+     */
     public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
     /**
      * Longest time a request body may take to arrive: a slow-loris client that trickles a body
@@ -98,7 +103,8 @@ public final class HttpServer implements AutoCloseable {
         private ErrorRenderer errors = ErrorRenderer.FASTCHAT;
         private Consumer<Javalin> routes = app -> {};
         private Tls.Server tls;
-        private java.time.Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private java.time.Duration idleTimeout = java.time.Duration.ofMillis(Long.getLong(
+                "infer.http.idle-timeout-ms", DEFAULT_IDLE_TIMEOUT.toMillis()));
         private java.time.Duration bodyTimeout = java.time.Duration.ofMillis(Long.getLong(
                 "infer.http.body-timeout-ms", DEFAULT_BODY_TIMEOUT.toMillis()));
 

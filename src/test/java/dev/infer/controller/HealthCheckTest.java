@@ -153,4 +153,25 @@ class HealthCheckTest {
         HttpResponse<String> r = post("/worker_generate_stream", "{\"model\":\"m\",\"prompt\":\"x\"}");
         assertTrue(r.body().contains("50005"), r.body());
     }
+
+    @Test
+    void the_stream_proxy_sends_a_request_a_dead_worker_refused_to_another() throws Exception {
+        String dead;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            dead = "http://127.0.0.1:" + s.getLocalPort();
+        }
+        good = HttpServer.builder("streaming worker").port(0).routes(app ->
+                app.post("/worker_generate_stream", ctx -> ctx.result("{\"text\":\"ok\","
+                        + "\"error_code\":0,\"finish_reason\":\"stop\"}\0"))).start();
+        controller = ControllerServer.config().port(0).healthCheckInterval(Duration.ZERO)
+                .policy(new DispatchPolicy.RoundRobin()).start();
+        register(dead);
+        register(good.baseUrl());
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = post("/worker_generate_stream",
+                    "{\"model\":\"m\",\"prompt\":\"x\"}");
+            assertTrue(r.body().contains("\"text\":\"ok\""), r.body());
+        }
+        assertEquals("unhealthy", state(dead));
+    }
 }
