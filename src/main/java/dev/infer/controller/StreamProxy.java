@@ -57,8 +57,14 @@ final class StreamProxy {
         OutputStream out = ctx.res().getOutputStream();
         String address = null;
         InputStream in = null;
+        ClientException failure = null;
         for (int attempt = 1; in == null; attempt++) {
             address = registry.dispatch(model.asText());
+            if (address == null && failure != null) {
+                // The retry found no other worker: report what the first one did.
+                errorFrame(out, ErrorCode.CONTROLLER_WORKER_TIMEOUT, failure.getMessage());
+                return;
+            }
             if (address == null) {
                 log.debug("no worker for model {}", model.asText());
                 errorFrame(out, ErrorCode.CONTROLLER_NO_WORKER,
@@ -74,6 +80,7 @@ final class StreamProxy {
                     // The request never reached it: safe to send elsewhere. Until the health
                     // check finds it answering again, dispatch skips it.
                     registry.markHealth(address, false);
+                    failure = e;
                     continue;
                 }
                 ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE
