@@ -214,8 +214,8 @@ function _picocli_infer_controller() {
   local prev_word=${COMP_WORDS[COMP_CWORD-1]}
 
   local commands=""
-  local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--host' '--port' '--dispatch' '--heartbeat-expiration' '--token'"
+  local flag_opts="'-v' '--verbose' '--allow-link-local-workers' '-h' '--help' '-V' '--version'"
+  local arg_opts="'--host' '--port' '--dispatch' '--heartbeat-expiration' '--token' '--health-check-interval' '--health-check-timeout' '--tls-cert' '--tls-key' '--tls-ca'"
   local POLICY_option_args=("shortest-queue" "lottery" "round-robin") # --dispatch values
 
   type compopt &>/dev/null && compopt +o default
@@ -238,6 +238,30 @@ function _picocli_infer_controller() {
     '--token')
       return
       ;;
+    '--health-check-interval')
+      return
+      ;;
+    '--health-check-timeout')
+      return
+      ;;
+    '--tls-cert')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-key')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-ca')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
   esac
 
   if [[ "${curr_word}" == -* ]]; then
@@ -257,7 +281,7 @@ function _picocli_infer_worker() {
 
   local commands=""
   local flag_opts="'-v' '--verbose' '--no-register' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--model-path' '--model-name' '--host' '--port' '--worker-address' '--controller' '--limit-concurrency' '--max-queue' '--heartbeat-interval' '--threads' '--token' '--drain-timeout'"
+  local arg_opts="'--model-path' '--model-name' '--host' '--port' '--worker-address' '--controller' '--limit-concurrency' '--max-queue' '--heartbeat-interval' '--threads' '--token' '--drain-timeout' '--tls-cert' '--tls-key' '--tls-ca'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -300,6 +324,24 @@ function _picocli_infer_worker() {
       ;;
     '--drain-timeout')
       return
+      ;;
+    '--tls-cert')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-key')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-ca')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
       ;;
   esac
 
@@ -431,7 +473,7 @@ function _picocli_infer_api() {
 
   local commands=""
   local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--host' '--port' '--controller' '--api-key' '--token' '--first-token-timeout' '--idle-timeout' '--cache-ttl'"
+  local arg_opts="'--host' '--port' '--controller' '--api-key' '--token' '--first-token-timeout' '--idle-timeout' '--cache-ttl' '--tls-cert' '--tls-key' '--tls-ca'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -459,6 +501,24 @@ function _picocli_infer_api() {
       ;;
     '--cache-ttl')
       return
+      ;;
+    '--tls-cert')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-key')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-ca')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
       ;;
   esac
 
@@ -548,11 +608,29 @@ function _picocli_infer_serve() {
 
   local commands=""
   local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--model-path' '--model-name' '--host' '--controller-port' '--worker-port' '--api-port' '--token' '--api-key' '--limit-concurrency' '--threads'"
+  local arg_opts="'--tls-cert' '--tls-key' '--tls-ca' '--model-path' '--model-name' '--host' '--controller-port' '--worker-port' '--api-port' '--token' '--api-key' '--limit-concurrency' '--threads'"
 
   type compopt &>/dev/null && compopt +o default
 
   case ${prev_word} in
+    '--tls-cert')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-key')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
+    '--tls-ca')
+      local IFS=$'\n'
+      type compopt &>/dev/null && compopt -o filenames
+      COMPREPLY=( $( compgen -f -- "${curr_word}" ) ) # files
+      return $?
+      ;;
     '--model-path')
       local IFS=$'\n'
       type compopt &>/dev/null && compopt -o filenames

@@ -64,6 +64,8 @@ public final class ApiCommand implements Callable<Integer> {
                     + "on every request (default: ${DEFAULT-VALUE}).")
     double cacheTtl;
 
+    @Mixin TlsMixin tls;
+
     @Override
     public Integer call() throws InterruptedException {
         if (port < 0 || port > 65535) {
@@ -77,9 +79,11 @@ public final class ApiCommand implements Callable<Integer> {
         ApiConfig config = new ApiConfig(host, port, controller, token, apiKeys,
                 seconds(firstTokenTimeout),
                 seconds(idleTimeout), seconds(cacheTtl));
+        var serverTls = tls.server();
+        var client = tls.client();
         ApiServer server;
         try {
-            server = ApiServer.start(config);
+            server = ApiServer.start(config, serverTls, client);
         } catch (RuntimeException e) {
             throw CliException.failure("cannot listen on " + host + ":" + port + ": "
                     + ControllerCommand.bindCause(e), e);

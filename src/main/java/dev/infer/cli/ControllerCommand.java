@@ -43,15 +43,44 @@ public final class ControllerCommand implements Callable<Integer> {
                     + "(default: $INFER_TOKEN; off when unset).")
     String token;
 
+    @Option(names = "--health-check-interval", defaultValue = "10", paramLabel = "SECONDS",
+            description = "Ask every worker for /worker_get_status this often; one that does not "
+                    + "answer is skipped by dispatch until it does; 0 turns the check off "
+                    + "(default: ${DEFAULT-VALUE} s).")
+    double healthCheckInterval;
+
+    @Option(names = "--health-check-timeout", defaultValue = "2", paramLabel = "SECONDS",
+            converter = SecondsConverter.class,
+            description = "How long a worker gets to answer a health check "
+                    + "(default: ${DEFAULT-VALUE} s).")
+    Duration healthCheckTimeout;
+
+    @Option(names = "--allow-link-local-workers",
+            description = "Accept workers at link-local addresses (169.254.0.0/16, fe80::/10, "
+                    + "fd00:ec2::254); refused by default so that register cannot reach cloud "
+                    + "metadata services.")
+    boolean allowLinkLocal;
+
+    @Mixin TlsMixin tls;
+
     @Override
     public Integer call() throws InterruptedException {
         if (port < 0 || port > 65535) {
             throw CliException.usage("--port must be between 0 and 65535, got " + port);
         }
+        if (!(healthCheckInterval >= 0) || Double.isInfinite(healthCheckInterval)) {
+            throw CliException.usage("--health-check-interval must be seconds >= 0, got "
+                    + healthCheckInterval);
+        }
+        var serverTls = tls.server();
+        var client = tls.client();
         ControllerServer server;
         try {
             server = ControllerServer.config().host(host).port(port).policy(dispatch)
-                    .heartbeatExpiration(heartbeatExpiration).token(token).start();
+                    .heartbeatExpiration(heartbeatExpiration).token(token)
+                    .healthCheckInterval(Duration.ofMillis(Math.round(healthCheckInterval * 1000)))
+                    .healthCheckTimeout(healthCheckTimeout).allowLinkLocal(allowLinkLocal)
+                    .tls(serverTls).httpClient(client).start();
         } catch (RuntimeException e) {
             throw CliException.failure(
                     "cannot listen on " + host + ":" + port + ": " + bindCause(e), e);

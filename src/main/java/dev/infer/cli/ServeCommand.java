@@ -41,6 +41,8 @@ public final class ServeCommand implements Callable<Integer> {
     private static final Duration REGISTER_WAIT = Duration.ofSeconds(10);
 
     @Mixin VerboseMixin verbose;
+
+    @Mixin TlsMixin tls;
     @Spec CommandSpec spec;
 
     @Option(names = "--model-path", paramLabel = "DIR",
@@ -172,8 +174,13 @@ public final class ServeCommand implements Callable<Integer> {
         ApiServer api;
 
         void start(LoadedModel model) {
+            dev.infer.server.Tls.Server serverTls = tls.server();
+            // The three call each other: without --tls-ca they trust their own certificate.
+            java.net.http.HttpClient client = tls.ca == null && serverTls != null
+                    ? dev.infer.client.TlsTrust.client(serverTls.cert()) : tls.client();
             controller = bind("controller", controllerPort,
-                    () -> ControllerServer.config().host(host).port(controllerPort).token(token).start());
+                    () -> ControllerServer.config().host(host).port(controllerPort).token(token)
+                            .tls(serverTls).httpClient(client).start());
             String controllerUrl = controller.baseUrl();
             WorkerOptions options = WorkerOptions.builder()
                     .host(host)
@@ -182,9 +189,10 @@ public final class ServeCommand implements Callable<Integer> {
                     .token(token)
                     .limitConcurrency(limitConcurrency)
                     .build();
-            worker = bind("worker", workerPort, () -> WorkerServer.start(model, options));
-            api = bind("api", apiPort, () -> ApiServer.start(new ApiConfig(host, apiPort, controllerUrl,
-                    token, apiKeys, null, null, null)));
+            worker = bind("worker", workerPort, () -> WorkerServer.start(model, options, serverTls,
+                    client));
+            api = bind("api", apiPort, () -> ApiServer.start(new ApiConfig(host, apiPort,
+                    controllerUrl, token, apiKeys, null, null, null), serverTls, client));
             awaitRegistration(model.info().name());
         }
 

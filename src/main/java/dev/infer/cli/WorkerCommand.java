@@ -118,9 +118,13 @@ public final class WorkerCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     double drainTimeout;
 
+    @Mixin TlsMixin tls;
+
     @Override
     public Integer call() throws InterruptedException {
         WorkerOptions options = options();
+        var serverTls = tls.server();
+        var client = tls.client();
         if (!Files.isDirectory(modelPath)) {
             throw CliException.failure("--model-path " + modelPath + ": no such folder");
         }
@@ -138,7 +142,7 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         WorkerServer server;
         try {
-            server = WorkerServer.start(model, options);
+            server = WorkerServer.start(model, options, serverTls, client);
         } catch (RuntimeException e) {
             throw CliException.failure("cannot listen on " + host + ":" + port + ": "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);

@@ -75,6 +75,34 @@ public final class JsonHttp {
         }
     }
 
+    /**
+     * As {@link #call(String, Object, Class, Duration)}, but reads at most {@code maxBytes} of the
+     * answer: a longer one fails as {@link ClientException.Kind#BAD_RESPONSE} without being read
+     * to its end.
+     */
+    public <T> T call(String url, Object body, Class<T> type, Duration timeout, int maxBytes) {
+        HttpResponse<InputStream> response = send(post(url, body, timeout).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        byte[] bytes;
+        try (InputStream in = response.body()) {
+            bytes = in.readNBytes(maxBytes + 1);
+        } catch (IOException e) {
+            throw new ClientException(ClientException.Kind.UNREACHABLE, response.statusCode(), null,
+                    url + ": answer broken: " + e.getMessage(), e);
+        }
+        if (bytes.length > maxBytes) {
+            throw new ClientException(ClientException.Kind.BAD_RESPONSE, response.statusCode(),
+                    null, url + ": answer larger than " + maxBytes + " bytes", null);
+        }
+        checkStatus(url, response.statusCode(), bytes);
+        try {
+            return Json.mapper().readValue(bytes, type);
+        } catch (IOException e) {
+            throw new ClientException(ClientException.Kind.BAD_RESPONSE, response.statusCode(), null,
+                    url + ": unexpected answer: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+    }
+
     /** GETs a URL as text. */
     public String getText(String url, Duration timeout) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(url)).timeout(timeout).GET();

@@ -21,6 +21,8 @@ import java.util.function.Consumer;
 /** Calls one worker's endpoints (or the controller's proxy, which speaks the same stream). */
 public final class WorkerClient {
     private static final int MAX_FRAME_BYTES = 16 * 1024 * 1024;
+    /** Largest status answer read; a real one is under a kilobyte. */
+    public static final int MAX_STATUS_BYTES = 64 * 1024;
 
     private final JsonHttp http;
     private final Duration timeout;
@@ -39,7 +41,16 @@ public final class WorkerClient {
     }
 
     public WorkerStatus status(String address) {
-        return http.call(url(address, "/worker_get_status"), null, WorkerStatus.class, Duration.ofSeconds(5));
+        return status(address, Duration.ofSeconds(5));
+    }
+
+    /**
+     * {@code /worker_get_status} with its own timeout and an answer of at most
+     * {@link #MAX_STATUS_BYTES}: the controller calls it on addresses that strangers register.
+     */
+    public WorkerStatus status(String address, Duration timeout) {
+        return http.call(url(address, "/worker_get_status"), null, WorkerStatus.class, timeout,
+                MAX_STATUS_BYTES);
     }
 
     public GenerateChunk generate(String address, GenerateRequest request) {

@@ -48,10 +48,12 @@ final class ControllerRoutes {
     private final Supplier<WorkerClient> workers;
     private final ControllerMetrics metrics;
     private final StreamProxy proxy;
+    private final WorkerRequests.Addresses addresses;
 
     /** {@code workers} is asked for a client only when a worker must be called. */
     ControllerRoutes(WorkerRegistry registry, Supplier<WorkerClient> workers,
-            ControllerMetrics metrics) {
+            ControllerMetrics metrics, WorkerRequests.Addresses addresses) {
+        this.addresses = addresses;
         this.registry = registry;
         this.workers = workers;
         this.metrics = metrics;
@@ -75,7 +77,7 @@ final class ControllerRoutes {
 
     private void register(Context ctx) {
         RegisterWorkerRequest req = HttpServer.body(ctx, RegisterWorkerRequest.class);
-        String name = WorkerRequests.workerName("worker_name", req.workerName());
+        String name = addresses.check("worker_name", req.workerName());
         WorkerStatus status = req.workerStatus();
         if (status != null) {
             WorkerRequests.status("field 'worker_status.", status);
@@ -92,7 +94,8 @@ final class ControllerRoutes {
         try {
             status = workers.get().status(name);
         } catch (ClientException e) {
-            throw new HttpError(ErrorCode.CONTROLLER_WORKER_TIMEOUT,
+            // The caller named an address that does not answer as a worker: its mistake, a 400.
+            throw new HttpError(400, ErrorCode.VALIDATION,
                     "cannot fetch the status of worker " + name + ": " + e.getMessage());
         }
         if (status == null) {

@@ -4,6 +4,7 @@ import dev.infer.client.JsonHttp;
 import dev.infer.client.WorkerClient;
 import dev.infer.metrics.Metrics;
 import dev.infer.server.HttpServer;
+import dev.infer.server.Tls;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -26,12 +27,27 @@ public final class ControllerServer implements AutoCloseable {
     private final WorkerRegistry registry;
     private final HttpServer http;
     private final ScheduledExecutorService reaper;
+    private final HealthChecker health;
 
     private ControllerServer(WorkerRegistry registry, HttpServer http,
-            ScheduledExecutorService reaper) {
+            ScheduledExecutorService reaper, HealthChecker health) {
         this.registry = registry;
         this.http = http;
         this.reaper = reaper;
+        this.health = health;
+    }
+
+    /** Default period of the active health check. */
+    public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(10);
+    /** Default time a worker gets to answer a health check. */
+    public static final Duration DEFAULT_HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(2);
+
+    /**
+     * Runs one round of the active health check now and waits for it (about one health-check
+     * timeout at most); the scheduled rounds go on as before. For tests and operators.
+     */
+    public void checkHealthNow() {
+        health.checkAll();
     }
 
     /** Settings; defaults are those of {@code infer controller}. */
@@ -56,6 +72,7 @@ public final class ControllerServer implements AutoCloseable {
     @Override
     public void close() {
         reaper.shutdownNow();
+        health.close();
         http.close();
     }
 
@@ -87,6 +104,11 @@ public final class ControllerServer implements AutoCloseable {
         private RandomGenerator random = new SplittableRandom();
         private Duration workerTimeout = Duration.ofSeconds(60);
         private int maxThreads = Integer.getInteger("infer.controller.threads", DEFAULT_THREADS);
+        private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+        private Duration healthCheckTimeout = DEFAULT_HEALTH_CHECK_TIMEOUT;
+        private boolean allowLinkLocal;
+        private Tls.Server tls;
+        private java.net.http.HttpClient httpClient;
 
         private Config() {}
 
@@ -140,6 +162,41 @@ public final class ControllerServer implements AutoCloseable {
             return this;
         }
 
+        /** How often every worker is asked for its status; zero turns the check off. */
+        public Config healthCheckInterval(Duration interval) {
+            this.healthCheckInterval = Objects.requireNonNull(interval);
+            return this;
+        }
+
+        /** How long a worker gets to answer a health check before it is marked unhealthy. */
+        public Config healthCheckTimeout(Duration timeout) {
+            this.healthCheckTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        /**
+         * Whether workers may register at link-local addresses (169.254.0.0/16, fe80::/10, such
+         * as cloud metadata services); off by default so that register cannot be used to make
+         * the controller fetch them.
+         */
+        public Config allowLinkLocal(boolean allow) {
+            this.allowLinkLocal = allow;
+            return this;
+        }
+
+        /** Serve HTTPS with this certificate; null for plain HTTP. */
+        public Config tls(Tls.Server tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** The client the controller calls workers with (one that trusts their CA); null for
+         * the default. */
+        public Config httpClient(java.net.http.HttpClient client) {
+            this.httpClient = client;
+            return this;
+        }
+
         /**
          * Binds the port and starts serving.
          *
@@ -155,18 +212,21 @@ public final class ControllerServer implements AutoCloseable {
             // controller whose workers send their status never needs.
             String workerToken = token;
             Duration timeout = workerTimeout;
+            java.net.http.HttpClient workerHttp = httpClient;
             Supplier<WorkerClient> workers = new Supplier<>() {
                 private WorkerClient client;
 
                 @Override
                 public synchronized WorkerClient get() {
                     if (client == null) {
-                        client = new WorkerClient(new JsonHttp(workerToken), timeout);
+                        client = new WorkerClient(workerHttp == null ? new JsonHttp(workerToken)
+                                : new JsonHttp(workerHttp, workerToken), timeout);
                     }
                     return client;
                 }
             };
-            ControllerRoutes routes = new ControllerRoutes(registry, workers, controllerMetrics);
+            ControllerRoutes routes = new ControllerRoutes(registry, workers, controllerMetrics,
+                    new WorkerRequests.Addresses(allowLinkLocal));
             HttpServer http = HttpServer.builder("controller")
                     .host(host)
                     .port(port)
@@ -174,9 +234,11 @@ public final class ControllerServer implements AutoCloseable {
                     .metrics(metrics)
                     .maxThreads(maxThreads)
                     .maxRequestBytes(MAX_REQUEST_BYTES)
+                    .tls(tls)
                     .routes(routes::install)
                     .start();
-            ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
+            // Two threads: a health-check round waiting on hung workers must not delay the reaper.
+            ScheduledExecutorService reaper = Executors.newScheduledThreadPool(2, r -> {
                 Thread t = new Thread(r, "controller-reaper");
                 t.setDaemon(true);
                 return t;
@@ -189,9 +251,21 @@ public final class ControllerServer implements AutoCloseable {
                     log.error("reaper failed; it runs again in {} ms", every, e);
                 }
             }, every, every, TimeUnit.MILLISECONDS);
-            log.info("controller dispatching by {}, heartbeat expiration {} s", policy.name(),
-                    heartbeatExpiration.toMillis() / 1000.0);
-            return new ControllerServer(registry, http, reaper);
+            HealthChecker health = new HealthChecker(registry, workers, healthCheckTimeout);
+            long checkEvery = healthCheckInterval.toMillis();
+            if (checkEvery > 0) {
+                reaper.scheduleWithFixedDelay(() -> {
+                    try {
+                        health.checkAll();
+                    } catch (RuntimeException e) {
+                        log.error("health check failed; it runs again in {} ms", checkEvery, e);
+                    }
+                }, checkEvery, checkEvery, TimeUnit.MILLISECONDS);
+            }
+            log.info("controller dispatching by {}, heartbeat expiration {} s, health check every "
+                    + "{} s", policy.name(), heartbeatExpiration.toMillis() / 1000.0,
+                    checkEvery / 1000.0);
+            return new ControllerServer(registry, http, reaper, health);
         }
     }
 }

@@ -21,10 +21,15 @@ import org.slf4j.LoggerFactory;
  * and passes the worker's {@code \0}-delimited stream through byte for byte, flushing each read
  * so that chunks reach the client as they come. Failures end the stream with exactly one error
  * frame, as FastChat's controller does: 50005 when no worker serves the model, 50006 when the
- * worker cannot be reached or its stream breaks.
+ * worker cannot be reached or its stream breaks. A worker that refuses the connection has not
+ * seen the request, so it is marked unhealthy (until the health check finds it answering) and
+ * the request goes once to another worker; after that nothing is retried.
  */
 final class StreamProxy {
     private static final Logger log = LoggerFactory.getLogger(StreamProxy.class);
+
+    /** Tries per request: a worker that cannot be reached is replaced once by another. */
+    private static final int ATTEMPTS = 2;
 
     private final WorkerRegistry registry;
     private final Supplier<WorkerClient> workers;
@@ -50,29 +55,49 @@ final class StreamProxy {
         ctx.status(200).contentType("application/octet-stream");
         // The servlet stream, not Javalin's: Javalin's may compress, which would hold chunks back.
         OutputStream out = ctx.res().getOutputStream();
-        String address = registry.dispatch(model.asText());
-        if (address == null) {
-            log.debug("no worker for model {}", model.asText());
-            errorFrame(out, ErrorCode.CONTROLLER_NO_WORKER,
-                    "no worker serves model '" + model.asText() + "'");
-            return;
+        String address = null;
+        InputStream in = null;
+        ClientException failure = null;
+        for (int attempt = 1; in == null; attempt++) {
+            address = registry.dispatch(model.asText());
+            if (address == null && failure != null) {
+                // The retry found no other worker: report what the first one did.
+                errorFrame(out, ErrorCode.CONTROLLER_WORKER_TIMEOUT, failure.getMessage());
+                return;
+            }
+            if (address == null) {
+                log.debug("no worker for model {}", model.asText());
+                errorFrame(out, ErrorCode.CONTROLLER_NO_WORKER,
+                        "no worker serves model '" + model.asText() + "'");
+                return;
+            }
+            try {
+                in = workers.get().openStream(address, params);
+            } catch (ClientException e) {
+                log.warn("worker {} failed a stream for model {}: {}", address, model.asText(),
+                        e.getMessage());
+                if (e.kind() == ClientException.Kind.UNREACHABLE && attempt < ATTEMPTS) {
+                    // The request never reached it: safe to send elsewhere. Until the health
+                    // check finds it answering again, dispatch skips it.
+                    registry.markHealth(address, false);
+                    failure = e;
+                    continue;
+                }
+                ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE
+                        && e.errorCode() != null ? e.errorCode()
+                                : ErrorCode.CONTROLLER_WORKER_TIMEOUT;
+                errorFrame(out, code, e.getMessage());
+                return;
+            }
         }
-        InputStream in;
-        try {
-            in = workers.get().openStream(address, params);
-        } catch (ClientException e) {
-            ErrorCode code = e.kind() == ClientException.Kind.ERROR_RESPONSE
-                    && e.errorCode() != null ? e.errorCode() : ErrorCode.CONTROLLER_WORKER_TIMEOUT;
-            log.warn("worker {} failed a stream for model {}: {}", address, model.asText(),
-                    e.getMessage());
-            errorFrame(out, code, e.getMessage());
-            return;
-        }
-        try (in) {
-            pass(in, out, address);
+        try (InputStream stream = in) {
+            pass(stream, out, address);
         }
     }
 
+    // TODO: no idle timeout once a worker's stream has started (the JDK client's body stream has
+    // no read timeout): a worker that hangs mid-stream holds a proxied request until its client
+    // leaves. The API server's path (Upstream) has first-token and idle timeouts.
     private void pass(InputStream in, OutputStream out, String address) throws IOException {
         byte[] buffer = new byte[8192];
         while (true) {

@@ -17,6 +17,11 @@ final class Worker {
     boolean checkHeartBeat;
     /** Sequence number of the last request dispatched here; 0 when none was. */
     long lastDispatch;
+    /**
+     * Set when the active health check found the worker not answering; an unhealthy worker stays
+     * registered but has no slots, so dispatch cannot pick it.
+     */
+    boolean unhealthy;
     /** One slot per entry of {@link #models}, in the same order. */
     Slot[] slots = new Slot[0];
 

@@ -92,7 +92,9 @@ public final class WorkerRegistry {
             w.queueLength = queueLength;
             w.checkHeartBeat = checkHeartBeat;
             w.lastHeartbeatMillis = clock.millis();
-            link(w);
+            if (!w.unhealthy) {
+                link(w);
+            }
             publishSizes();
         }
         log.info("{} worker {} serving {} (speed {}, queue {})",
@@ -142,6 +144,34 @@ public final class WorkerRegistry {
         }
         metrics.dispatched(model);
         return chosen;
+    }
+
+    /**
+     * Records what the active health check found: an unhealthy worker keeps its registration but
+     * is left out of dispatch until a later check finds it answering again.
+     *
+     * @return true when the worker's health changed (false also when it is not registered)
+     */
+    public boolean markHealth(String name, boolean healthy) {
+        synchronized (lock) {
+            Worker w = workers.get(name);
+            if (w == null || w.unhealthy == !healthy) {
+                return false;
+            }
+            w.unhealthy = !healthy;
+            if (healthy) {
+                link(w);
+            } else {
+                unlink(w);
+            }
+            publishSizes();
+        }
+        if (healthy) {
+            log.info("worker {} answers health checks again; dispatching to it", name);
+        } else {
+            log.warn("worker {} failed its health check; not dispatching to it", name);
+        }
+        return true;
     }
 
     /** Drops every worker that asked to be checked and has been silent for over the expiration. */
@@ -205,7 +235,11 @@ public final class WorkerRegistry {
     public Map<String, Integer> modelCounts() {
         Map<String, Integer> counts = new TreeMap<>();
         synchronized (lock) {
-            models.forEach((model, selector) -> counts.put(model, selector.size()));
+            // From the workers, not the selectors: a model whose workers are all unhealthy is
+            // still served (its requests fail with "no worker" until one recovers).
+            for (Worker w : workers.values()) {
+                w.models.forEach(m -> counts.merge(m, 1, Integer::sum));
+            }
         }
         return counts;
     }
@@ -234,6 +268,9 @@ public final class WorkerRegistry {
     }
 
     private String state(Worker w, long now) {
+        if (w.unhealthy) {
+            return "unhealthy";
+        }
         if (!w.checkHeartBeat) {
             return "unchecked";
         }
@@ -280,7 +317,7 @@ public final class WorkerRegistry {
                 if (w.queueLength < 0 || !(w.speed > 0)) {
                     return w.name + " has queue " + w.queueLength + " and speed " + w.speed;
                 }
-                if (w.slots.length != w.models.size()) {
+                if (w.slots.length != (w.unhealthy ? 0 : w.models.size())) {
                     return w.name + " has " + w.slots.length + " slots for " + w.models;
                 }
                 for (Worker.Slot s : w.slots) {

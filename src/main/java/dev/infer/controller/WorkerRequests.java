@@ -2,8 +2,10 @@ package dev.infer.controller;
 
 import dev.infer.protocol.ProtocolException;
 import dev.infer.protocol.WorkerStatus;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.util.List;
 
 /** Validation of what workers send: names that must be base URLs, and status reports. */
@@ -39,7 +41,59 @@ final class WorkerRequests {
             throw ProtocolException.invalid("invalid field '" + field
                     + "': URL must not carry user info, a query or a fragment: " + value);
         }
+        String path = uri.getRawPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            throw ProtocolException.invalid("invalid field '" + field
+                    + "': a worker address has no path (the controller appends the endpoint), got "
+                    + value);
+        }
         return value;
+    }
+
+    /**
+     * Where a worker may be: {@link #workerName} plus a check of the host's addresses, so that
+     * register (whose address the controller fetches) cannot point it at link-local services
+     * such as a cloud metadata endpoint (169.254.169.254, fd00:ec2::254) unless allowed.
+     */
+    record Addresses(boolean allowLinkLocal) {
+        String check(String field, String value) {
+            workerName(field, value);
+            if (allowLinkLocal) {
+                return value;
+            }
+            String host = URI.create(value).getHost();
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            InetAddress[] resolved;
+            try {
+                resolved = InetAddress.getAllByName(host);
+            } catch (UnknownHostException e) {
+                // Not resolvable now: nothing to fetch there, and clients will fail to connect.
+                return value;
+            }
+            // TODO: the name is resolved again when the controller connects, so a DNS name that
+            // changes its answer in between (DNS rebinding) gets past this check; IP addresses
+            // as worker names do not have that problem.
+            for (InetAddress a : resolved) {
+                if (a.isLinkLocalAddress() || METADATA_V6.equals(a)) {
+                    throw ProtocolException.invalid("invalid field '" + field + "': " + value
+                            + " is a link-local address; start the controller with "
+                            + "--allow-link-local-workers to accept it");
+                }
+            }
+            return value;
+        }
+    }
+
+    private static final InetAddress METADATA_V6 = literal("fd00:ec2::254");
+
+    private static InetAddress literal(String ip) {
+        try {
+            return InetAddress.getByName(ip);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Checks a status report; {@code prefix} is where it came from (a field path, or a URL). */

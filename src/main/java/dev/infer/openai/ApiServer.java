@@ -8,6 +8,7 @@ import dev.infer.openai.OpenAiResponses.ModelList;
 import dev.infer.protocol.ErrorCode;
 import dev.infer.server.HttpServer;
 import dev.infer.server.Secrets;
+import dev.infer.server.Tls;
 import dev.infer.server.VirtualThreads;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -45,12 +46,28 @@ public final class ApiServer implements AutoCloseable {
 
     /** Starts the server; the port is bound when this returns. */
     public static ApiServer start(ApiConfig config) {
-        return start(config, Clock.systemUTC());
+        return start(config, Clock.systemUTC(), null, null);
+    }
+
+    /**
+     * As {@link #start(ApiConfig)}, serving HTTPS when {@code tls} is set and calling the
+     * controller and workers with {@code clusterHttp} (a client that trusts their certificate)
+     * when that is set.
+     */
+    public static ApiServer start(ApiConfig config, Tls.Server tls,
+            java.net.http.HttpClient clusterHttp) {
+        return start(config, Clock.systemUTC(), tls, clusterHttp);
     }
 
     static ApiServer start(ApiConfig config, Clock clock) {
+        return start(config, clock, null, null);
+    }
+
+    private static ApiServer start(ApiConfig config, Clock clock, Tls.Server tls,
+            java.net.http.HttpClient clusterHttp) {
         ApiMetrics metrics = new ApiMetrics();
-        JsonHttp http = new JsonHttp(config.clusterToken());
+        JsonHttp http = clusterHttp == null ? new JsonHttp(config.clusterToken())
+                : new JsonHttp(clusterHttp, config.clusterToken());
         ExecutorService executor = VirtualThreads.perTaskExecutor("api-task");
         WorkerRouter router = new WorkerRouter(new ControllerClient(config.controllerUrl(), http,
                 Duration.ofSeconds(10)), config.cacheTtl(), clock, executor);
@@ -65,6 +82,7 @@ public final class ApiServer implements AutoCloseable {
                 .port(config.port())
                 .metrics(metrics.registry())
                 .errors(OpenAiError.RENDERER)
+                .tls(tls)
                 .routes(app -> {
                     app.exception(ApiException.class, (e, ctx) -> ctx.status(e.status())
                             .contentType("application/json")

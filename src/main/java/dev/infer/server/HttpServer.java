@@ -29,14 +29,30 @@ public final class HttpServer implements AutoCloseable {
     /** Default limit on a request body: generous for prompts, small enough to refuse abuse. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 16L * 1024 * 1024;
 
+    /**
+     * Default time a connection may stay silent before it is closed, in either direction: a
+     * client that stops reading a stream blocks the server's write for this long at most, then
+     * the stream fails and its work is cancelled. The system property
+     * {@code infer.http.idle-timeout-ms} changes it for servers built after.
+     */
+    public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
+    /**
+     * Longest time a request body may take to arrive: a slow-loris client that trickles a body
+     * is answered 408 then, instead of holding a request thread for as long as it likes. The
+     * system property {@code infer.http.body-timeout-ms} changes it for servers built after.
+     */
+    public static final java.time.Duration DEFAULT_BODY_TIMEOUT = java.time.Duration.ofSeconds(30);
+
     private final String name;
     private final Javalin app;
     private final String host;
+    private final String scheme;
 
-    private HttpServer(String name, Javalin app, String host) {
+    private HttpServer(String name, Javalin app, String host, String scheme) {
         this.name = name;
         this.app = app;
         this.host = host;
+        this.scheme = scheme;
     }
 
     public static Builder builder(String name) {
@@ -54,7 +70,7 @@ public final class HttpServer implements AutoCloseable {
         if (h.contains(":")) {
             h = "[" + h + "]";
         }
-        return "http://" + h + ":" + port();
+        return scheme + "://" + h + ":" + port();
     }
 
     /** Stops accepting connections and ends the server; in-flight handlers are interrupted. */
@@ -86,6 +102,11 @@ public final class HttpServer implements AutoCloseable {
         private Metrics metrics;
         private ErrorRenderer errors = ErrorRenderer.FASTCHAT;
         private Consumer<Javalin> routes = app -> {};
+        private Tls.Server tls;
+        private java.time.Duration idleTimeout = java.time.Duration.ofMillis(Long.getLong(
+                "infer.http.idle-timeout-ms", DEFAULT_IDLE_TIMEOUT.toMillis()));
+        private java.time.Duration bodyTimeout = java.time.Duration.ofMillis(Long.getLong(
+                "infer.http.body-timeout-ms", DEFAULT_BODY_TIMEOUT.toMillis()));
 
         private Builder(String name) {
             this.name = name;
@@ -128,6 +149,24 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve HTTPS with this certificate and key; null (the default) for plain HTTP. */
+        public Builder tls(Tls.Server tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** How long a connection may stay silent, mid-request included, before it is closed. */
+        public Builder idleTimeout(java.time.Duration timeout) {
+            this.idleTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        /** Longest time a request body may take to arrive before the request is refused (408). */
+        public Builder bodyTimeout(java.time.Duration timeout) {
+            this.bodyTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
         public Builder metrics(Metrics metrics) {
             this.metrics = metrics;
             return this;
@@ -159,19 +198,59 @@ public final class HttpServer implements AutoCloseable {
                     config.jetty.threadPool = io.javalin.util.ConcurrencyUtil.jettyThreadPool(
                             "JettyServerThreadPool", Math.min(8, maxThreads), maxThreads, false);
                 }
+                long limit = maxRequestBytes;
+                java.time.Duration deadline = bodyTimeout;
+                config.jetty.modifyServletContextHandler(h -> h.addFilter(
+                        new org.eclipse.jetty.servlet.FilterHolder(new BodyLimit(limit, deadline)),
+                        "/*",
+                        java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST)));
+                config.jetty.addConnector((server, http) -> connector(server, http));
             });
             installAuth(app);
             installErrors(app);
+            long limit = maxRequestBytes;
+            app.before(ctx -> {
+                // Javalin checks an int Content-Length; a declared length past 2 GB reads as -1.
+                if (ctx.req().getContentLengthLong() > limit) {
+                    throw new HttpError(413, ErrorCode.VALIDATION,
+                            "request body larger than " + limit + " bytes");
+                }
+            });
             app.get("/health", ctx -> json(ctx, java.util.Map.of("status", "ok")));
             if (metrics != null) {
                 Metrics m = metrics;
                 app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(m.scrape()));
             }
             routes.accept(app);
-            app.start(host, port);
-            HttpServer server = new HttpServer(name, app, host);
+            app.start();
+            HttpServer server = new HttpServer(name, app, host, tls == null ? "http" : "https");
             log.info("{} listening on {}", name, server.baseUrl());
             return server;
+        }
+
+        /** The one listening connector: plain HTTP, or TLS when a certificate is set. */
+        private org.eclipse.jetty.server.ServerConnector connector(
+                org.eclipse.jetty.server.Server server,
+                org.eclipse.jetty.server.HttpConfiguration http) {
+            org.eclipse.jetty.server.HttpConnectionFactory plain =
+                    new org.eclipse.jetty.server.HttpConnectionFactory(http);
+            org.eclipse.jetty.server.ServerConnector c;
+            if (tls == null) {
+                c = new org.eclipse.jetty.server.ServerConnector(server, plain);
+            } else {
+                // Clients connect by IP address as often as by name, and send no SNI then.
+                org.eclipse.jetty.server.SecureRequestCustomizer secure =
+                        new org.eclipse.jetty.server.SecureRequestCustomizer(false);
+                secure.setSniHostCheck(false);
+                http.addCustomizer(secure);
+                c = new org.eclipse.jetty.server.ServerConnector(server,
+                        new org.eclipse.jetty.server.SslConnectionFactory(tls.contextFactory(),
+                                "http/1.1"), plain);
+            }
+            c.setHost(host);
+            c.setPort(port);
+            c.setIdleTimeout(idleTimeout.toMillis());
+            return c;
         }
 
         private void installAuth(Javalin app) {
@@ -209,6 +288,11 @@ public final class HttpServer implements AutoCloseable {
                     default -> e.getMessage();
                 };
                 respond(ctx, r, e.getStatus(), code, message);
+            });
+            app.exception(org.eclipse.jetty.http.BadMessageException.class, (e, ctx) -> {
+                // Jetty's own verdict on a request it could not read (bad chunking, timeout).
+                int status = e.getCode() >= 400 && e.getCode() < 500 ? e.getCode() : 400;
+                respond(ctx, r, status, ErrorCode.VALIDATION, "bad request: " + e.getReason());
             });
             app.exception(Exception.class, (e, ctx) -> {
                 log.error("{}: {} {} failed", name, ctx.method(), ctx.path(), e);

@@ -54,9 +54,11 @@ final class Registrar implements AutoCloseable {
     }
 
     private void register() {
+        // Set before the call: the controller may record us and the answer still be in flight
+        // when a shutdown asks whether there is anything to deregister.
+        registered = true;
         try {
             controller.register(workerName, status.get());
-            registered = true;
             log.info("registered {} with controller {}", workerName, controller.baseUrl());
             retry = FIRST_RETRY;
             warned = false;

@@ -17,6 +17,7 @@ import dev.infer.protocol.ProtocolException;
 import dev.infer.protocol.ShutdownRequest;
 import dev.infer.protocol.WorkerStatus;
 import dev.infer.server.HttpServer;
+import dev.infer.server.Tls;
 import dev.infer.worker.WorkerMetrics.Outcome;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -70,12 +71,23 @@ public final class WorkerServer implements AutoCloseable {
      * background (it never waits for the controller). On failure the model is closed.
      */
     public static WorkerServer start(LoadedModel model, WorkerOptions options) {
+        return start(model, options, null, null);
+    }
+
+    /**
+     * As {@link #start(LoadedModel, WorkerOptions)}, serving HTTPS when {@code tls} is set and
+     * calling the controller with {@code controllerHttp} (a client that trusts its certificate)
+     * when that is set.
+     */
+    public static WorkerServer start(LoadedModel model, WorkerOptions options, Tls.Server tls,
+            java.net.http.HttpClient controllerHttp) {
         WorkerServer w = new WorkerServer(model, options);
         try {
             w.http = HttpServer.builder("worker " + model.info().name())
                     .host(options.host())
                     .port(options.port())
                     .token(options.token())
+                    .tls(tls)
                     .metrics(w.metrics.registry())
                     .routes(w::routes)
                     .start();
@@ -87,7 +99,9 @@ public final class WorkerServer implements AutoCloseable {
                 ? stripSlash(options.workerAddress()) : w.http.baseUrl();
         if (options.register()) {
             ControllerClient controller = new ControllerClient(options.controllerUrl(),
-                    new JsonHttp(options.token()), Duration.ofSeconds(10));
+                    controllerHttp == null ? new JsonHttp(options.token())
+                            : new JsonHttp(controllerHttp, options.token()),
+                    Duration.ofSeconds(10));
             w.registrar = new Registrar(controller, w.address, w::status,
                     options.heartbeatInterval(), options.registerRetryMax());
             w.registrar.start();

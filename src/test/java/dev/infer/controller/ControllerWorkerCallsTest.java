@@ -85,9 +85,10 @@ class ControllerWorkerCallsTest {
     void registration_without_status_of_an_unreachable_worker_fails_with_its_address() throws Exception {
         ControllerHarness c = controller();
         var r = c.post("/register_worker", "{\"worker_name\": \"http://127.0.0.1:1\", \"check_heart_beat\": true}");
-        assertEquals(504, r.statusCode());
+        // The caller's mistake (an address that is no worker), so a 400, not a 5xx.
+        assertEquals(400, r.statusCode());
         JsonNode body = Json.mapper().readTree(r.body());
-        assertEquals(50006, body.get("error_code").asInt());
+        assertEquals(40001, body.get("error_code").asInt());
         assertTrue(body.get("text").asText().startsWith("cannot fetch the status of worker http://127.0.0.1:1"), r.body());
         assertEquals(0, c.server.registry().size());
     }
