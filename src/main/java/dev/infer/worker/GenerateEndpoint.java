@@ -99,11 +99,14 @@ final class GenerateEndpoint {
             }
             ChunkRelay relay = new ChunkRelay(metrics.timer(arrival));
             g = submitForStream(p, relay, sink);
-            if (g == null) {
-                return;
+            if (g != null) {
+                g.result().whenComplete(relay::finish);
+                relay(p, relay, sink);
             }
-            g.result().whenComplete(relay::finish);
-            relay(p, relay, sink);
+            // Complete the response while the slot is still held: a shutdown that waits for
+            // idle slots must not stop the server between our last frame and the end of the
+            // chunked body, or the client sees a truncated stream.
+            sink.finish();
         } catch (Admission.ShuttingDown e) {
             if (!sink.committed()) {
                 throw unavailable(e);
@@ -272,6 +275,18 @@ final class GenerateEndpoint {
         /** A lone delimiter: an empty frame FastChat clients skip; it also tests the connection. */
         void keepAlive() throws IOException {
             send(KEEP_ALIVE);
+        }
+
+        /** Ends the response body now (the last chunk of the chunked encoding); idempotent. */
+        void finish() {
+            if (out == null) {
+                return;
+            }
+            try {
+                out.close();
+            } catch (IOException e) {
+                log.debug("could not end the stream: {}", e.getMessage());
+            }
         }
 
         /** Writes a last frame if the client is still there; ignores a failure. */
