@@ -46,19 +46,8 @@ public final class KillCommand implements Callable<Integer> {
                             + " (default: the worker's).")
     Double timeout;
 
-    @Option(
-            names = "--controller",
-            paramLabel = "URL",
-            defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description =
-                    "Controller to ask (default: $INFER_CONTROLLER, else "
-                            + ControllerClient.DEFAULT_URL
-                            + ").")
-    String controller;
+    @Mixin ControllerOptions cluster;
 
-    @Option(names = "--token", defaultValue = "${env:INFER_TOKEN}", paramLabel = "SECRET",
-            description = "Bearer token the controller requires (default: $INFER_TOKEN).")
-    String token;
 
     @Override
     public Integer call() {
@@ -70,7 +59,7 @@ public final class KillCommand implements Callable<Integer> {
             throw CliException.usage("--timeout must be a number of seconds >= 0, got " + timeout);
         }
         String worker = target == null ? null : address(target);
-        ControllerClient client = new ControllerClient(controller, token);
+        ControllerClient client = cluster.client();
         KillResponse r;
         try {
             r =

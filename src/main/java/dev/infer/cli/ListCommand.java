@@ -27,15 +27,8 @@ public final class ListCommand implements Callable<Integer> {
     @Mixin VerboseMixin verbose;
     @Spec CommandSpec spec;
 
-    @Option(names = "--controller", paramLabel = "URL",
-            defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description = "Controller to ask (default: $INFER_CONTROLLER, else "
-                    + ControllerClient.DEFAULT_URL + ").")
-    String controller;
+    @Mixin ControllerOptions cluster;
 
-    @Option(names = "--token", defaultValue = "${env:INFER_TOKEN}", paramLabel = "SECRET",
-            description = "Bearer token the controller requires (default: $INFER_TOKEN).")
-    String token;
 
     @Option(names = "--models",
             description = "List models with the number of workers serving each.")
@@ -46,7 +39,7 @@ public final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ControllerClient client = new ControllerClient(controller, token);
+        ControllerClient client = cluster.client();
         WorkerList list;
         try {
             list = client.listWorkers();

@@ -54,23 +54,8 @@ public final class TestCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per model, for scripts.")
     boolean json;
 
-    @Option(
-            names = "--controller",
-            paramLabel = "URL",
-            defaultValue = "${env:INFER_CONTROLLER:-" + ControllerClient.DEFAULT_URL + "}",
-            description =
-                    "Controller to ask (default: $INFER_CONTROLLER, else "
-                            + ControllerClient.DEFAULT_URL
-                            + ").")
-    String controller;
+    @Mixin ControllerOptions cluster;
 
-    @Option(
-            names = "--token",
-            defaultValue = "${env:INFER_TOKEN}",
-            paramLabel = "SECRET",
-            description =
-                    "Bearer token the controller and workers require (default: $INFER_TOKEN).")
-    String token;
 
     /** One model's outcome; {@code error} is null when it answered. */
     record Outcome(String model, String worker, boolean ok, Double timeToFirstTokenMs,
@@ -86,7 +71,7 @@ public final class TestCommand implements Callable<Integer> {
         }
         WorkerClient workers =
                 new WorkerClient(
-                        new JsonHttp(token), Duration.ofMillis(Math.round(timeout * 1000)));
+                        new JsonHttp(cluster.token), Duration.ofMillis(Math.round(timeout * 1000)));
         List<String[]> targets = worker != null ? workerTargets(workers) : controllerTargets();
         PrintWriter out = spec.commandLine().getOut();
         int failed = 0;
@@ -106,7 +91,7 @@ public final class TestCommand implements Callable<Integer> {
 
     /** Model name and worker address pairs; an empty address means no worker serves the model. */
     private List<String[]> controllerTargets() {
-        ControllerClient client = new ControllerClient(controller, token);
+        ControllerClient client = cluster.client();
         try {
             List<String> models = model != null ? List.of(model) : client.listModels();
             if (models.isEmpty()) {
