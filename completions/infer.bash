@@ -614,7 +614,7 @@ function _picocli_infer_serve() {
 
   local commands=""
   local flag_opts="'-v' '--verbose' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--tls-cert' '--tls-key' '--tls-ca' '--model-path' '--model-name' '--host' '--controller-port' '--worker-port' '--api-port' '--token' '--api-key' '--limit-concurrency' '--threads'"
+  local arg_opts="'--tls-cert' '--tls-key' '--tls-ca' '--model-path' '--model-name' '--host' '--controller-port' '--worker-port' '--api-port' '--token' '--api-key' '--limit-concurrency' '--max-batch-size' '--threads'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -665,6 +665,9 @@ function _picocli_infer_serve() {
       return
       ;;
     '--limit-concurrency')
+      return
+      ;;
+    '--max-batch-size')
       return
       ;;
     '--threads')

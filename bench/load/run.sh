@@ -22,9 +22,9 @@ declare -A pids
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-java -jar "$jar" serve --model-path "$model_dir" --model-name load --controller-port "$cport" \
+java ${JAVA_OPTS:-} -jar "$jar" serve --model-path "$model_dir" --model-name load --controller-port "$cport" \
     --worker-port "$w1" --api-port "$aport" >"$logs/serve.log" 2>&1 & pids[serve]=$!
-java -jar "$jar" worker --model-path "$model_dir" --model-name load --port "$w2" \
+java ${JAVA_OPTS:-} -jar "$jar" worker --model-path "$model_dir" --model-name load --port "$w2" \
     --controller "http://127.0.0.1:$cport" --heartbeat-interval 5 >"$logs/worker.log" 2>&1 &
 pids[worker]=$!
 

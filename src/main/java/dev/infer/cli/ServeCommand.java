@@ -80,9 +80,15 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: $INFER_API_KEY, comma-separated; open when unset).")
     List<String> apiKeys;
 
-    @Option(names = "--limit-concurrency", defaultValue = "" + WorkerOptions.DEFAULT_LIMIT_CONCURRENCY,
-            paramLabel = "N", description = "Most generations running at once (default: ${DEFAULT-VALUE}).")
-    int limitConcurrency;
+    @Option(names = "--limit-concurrency", paramLabel = "N",
+            description = "Most generations running at once (default: --max-batch-size, at least "
+                    + WorkerOptions.DEFAULT_LIMIT_CONCURRENCY + ").")
+    Integer limitConcurrency;
+
+    @Option(names = "--max-batch-size", defaultValue = "" + ModelOptions.DEFAULT_MAX_BATCH_SIZE,
+            paramLabel = "N", description = "Most sequences decoded together in one step; 1 turns "
+                    + "batching off (default: ${DEFAULT-VALUE}).")
+    int maxBatchSize;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (default).")
@@ -94,6 +100,12 @@ public final class ServeCommand implements Callable<Integer> {
             if (port < 0 || port > 65535) {
                 throw CliException.usage("ports must be in 0..65535, got " + port);
             }
+        }
+        if (maxBatchSize < 1) {
+            throw CliException.usage("--max-batch-size must be at least 1, got " + maxBatchSize);
+        }
+        if (limitConcurrency == null) {
+            limitConcurrency = Math.max(WorkerOptions.DEFAULT_LIMIT_CONCURRENCY, maxBatchSize);
         }
         if (limitConcurrency < 1) {
             throw CliException.usage("--limit-concurrency must be at least 1, got " + limitConcurrency);
@@ -143,7 +155,8 @@ public final class ServeCommand implements Callable<Integer> {
             throw CliException.failure("--model-path " + dir + ": no such folder");
         }
         try {
-            return Models.load(dir, new ModelOptions(modelName, threads, 1));
+            return Models.load(dir, new ModelOptions(modelName, threads, maxBatchSize,
+                    ModelOptions.DEFAULT_MAX_BATCH_TOKENS));
         } catch (EngineException e) {
             throw CliException.failure("--model-path " + dir + ": " + e.getMessage(), e);
         }

@@ -50,6 +50,8 @@ final class Upstream {
         private final String address;
         private final GenerateStream stream;
         private GenerateChunk pending;
+        private final java.util.concurrent.atomic.AtomicBoolean closed =
+                new java.util.concurrent.atomic.AtomicBoolean();
 
         private Opened(String model, String address, GenerateStream stream, GenerateChunk first) {
             this.model = model;
@@ -91,9 +93,13 @@ final class Upstream {
             return chunk;
         }
 
+        /** Abandons the worker's stream (if still open) and stops counting it; idempotent. */
         @Override
         public void close() {
-            stream.close();
+            if (closed.compareAndSet(false, true)) {
+                stream.close();
+                router.released(address);
+            }
         }
     }
 
@@ -123,6 +129,7 @@ final class Upstream {
             }
             long deadline = System.nanoTime() + firstTokenTimeout.toNanos();
             GenerateStream stream = workers.openChunkStream(address, request, firstTokenTimeout);
+            router.acquired(address);
             ErrorCode code;
             int status = 0;
             boolean retryable;
@@ -141,6 +148,7 @@ final class Upstream {
                 status = e.status();
                 if (e.kind() == ClientException.Kind.TIMEOUT) {
                     stream.close();
+                    router.released(address);
                     reasons.add(address + " sent no first token within "
                             + firstTokenTimeout.toMillis() + " ms");
                     throw failure(reasons, ErrorCode.CONTROLLER_WORKER_TIMEOUT, 0);
@@ -156,6 +164,7 @@ final class Upstream {
                 }
             }
             stream.close();
+            router.released(address);
             if (!retryable || attempt >= ATTEMPTS) {
                 throw failure(reasons, code, status, request.messages() != null ? "messages"
                         : "prompt");

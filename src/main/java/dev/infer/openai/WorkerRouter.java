@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
  * does not wait for the controller. A worker that fails is forgotten at once, so the next request
  * asks again.
  *
- * <p>The trade-off: within one cache period every request for a model goes to the same worker, so
- * the controller's dispatch policy balances load per period rather than per request. A period of
- * zero asks the controller every time. Thread-safe.
+ * <p>A cached worker is reused only while none of this server's requests is running on it: a busy
+ * one makes the next request ask the controller again, whose dispatch policy counts that request,
+ * so concurrent load is balanced per request while sequential requests cost no controller call.
+ * A period of zero asks the controller every time. Thread-safe.
  */
 final class WorkerRouter {
     private static final Logger log = LoggerFactory.getLogger(WorkerRouter.class);
@@ -38,6 +39,9 @@ final class WorkerRouter {
     private final Clock clock;
     private final Executor refresher;
     private final Map<String, Cached<String>> addresses = new ConcurrentHashMap<>();
+    /** Streams of ours open to each worker, so that a busy cached worker is not reused. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> inFlight =
+            new ConcurrentHashMap<>();
     private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
     private volatile Cached<List<String>> models;
 
@@ -119,7 +123,7 @@ final class WorkerRouter {
      */
     String address(String model, Set<String> exclude) {
         Cached<String> cached = addresses.get(model);
-        if (cached != null && !exclude.contains(cached.value())
+        if (cached != null && !exclude.contains(cached.value()) && idle(cached.value())
                 && usable(cached, model, () -> fetchAddress(model))) {
             return cached.value();
         }
@@ -149,6 +153,25 @@ final class WorkerRouter {
         } else {
             addresses.put(model, new Cached<>(address, clock.millis()));
         }
+    }
+
+    /** Counts one stream of ours as running on {@code address}; balance with {@link #released}. */
+    void acquired(String address) {
+        inFlight.computeIfAbsent(address, a -> new java.util.concurrent.atomic.AtomicInteger())
+                .incrementAndGet();
+    }
+
+    /** The stream {@link #acquired} counted on {@code address} has ended. */
+    void released(String address) {
+        java.util.concurrent.atomic.AtomicInteger n = inFlight.get(address);
+        if (n != null) {
+            n.decrementAndGet();
+        }
+    }
+
+    private boolean idle(String address) {
+        java.util.concurrent.atomic.AtomicInteger n = inFlight.get(address);
+        return n == null || n.get() <= 0;
     }
 
     /** Forgets {@code address} for {@code model} after it failed. */

@@ -69,6 +69,20 @@ class WorkerRouterTest {
     }
 
     @Test
+    void a_cached_worker_busy_with_our_request_makes_the_next_one_ask_the_controller() {
+        controller.serve("m", "http://w1", "http://w2");
+        String first = router.address("m", Set.of());
+        router.acquired(first);
+        String second = router.address("m", Set.of());
+        assertEquals(2, controller.addressCalls.get(), "busy: asked again");
+        router.acquired(second);
+        router.released(first);
+        router.released(second);
+        router.address("m", Set.of());
+        assertEquals(2, controller.addressCalls.get(), "idle again: the cached answer serves");
+    }
+
+    @Test
     void an_expired_address_is_served_while_one_background_call_refreshes_it() {
         controller.serve("m", "http://w1", "http://w2");
         router.address("m", Set.of());
