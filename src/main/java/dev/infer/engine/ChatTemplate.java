@@ -2,8 +2,11 @@ package dev.infer.engine;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.InterpretException;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
@@ -16,19 +19,31 @@ import java.util.Map;
 
 /**
  * A Hugging Face chat template (Jinja) rendered with Jinjava, or a plain {@code role: content}
- * transcript for models that have none. Thread-safe.
+ * transcript for models that have none. The template is parsed once, when the model loads; each
+ * render walks the parsed tree with a fresh interpreter (parsing on every request cost about ten
+ * times the render itself). Thread-safe.
  */
 final class ChatTemplate {
     private final String template;
     private final String bosToken;
     private final String eosToken;
     private final Jinjava jinjava;
+    private final Node root;
+    private final List<TemplateError> parseErrors;
 
     ChatTemplate(String template, String bosToken, String eosToken) {
         this.template = template;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.jinjava = template == null ? null : newJinjava();
+        if (template == null) {
+            this.root = null;
+            this.parseErrors = List.of();
+        } else {
+            JinjavaInterpreter parser = jinjava.newInterpreter();
+            this.root = parser.parse(template);
+            this.parseErrors = List.copyOf(parser.getErrorsCopy());
+        }
     }
 
     boolean hasTemplate() {
@@ -60,14 +75,29 @@ final class ChatTemplate {
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
         context.put("add_generation_prompt", true);
-        RenderResult result = jinjava.renderForResult(template, context);
-        for (TemplateError error : result.getErrors()) {
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(jinjava,
+                new Context(jinjava.getGlobalContext(), context,
+                        jinjava.getGlobalConfig().getDisabled()),
+                jinjava.getGlobalConfig());
+        JinjavaInterpreter.pushCurrent(interpreter);
+        String output;
+        try {
+            output = interpreter.render(root);
+        } catch (InterpretException e) {
+            throw new EngineException(EngineException.Reason.INVALID_INPUT,
+                    "chat template: " + e.getMessage(), e);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        List<TemplateError> errors = new ArrayList<>(parseErrors);
+        errors.addAll(interpreter.getErrorsCopy());
+        for (TemplateError error : errors) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw new EngineException(EngineException.Reason.INVALID_INPUT,
                         "chat template: " + templateMessage(error));
             }
         }
-        return result.getOutput();
+        return output;
     }
 
     private static String templateMessage(TemplateError error) {
