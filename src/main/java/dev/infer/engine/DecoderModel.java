@@ -182,14 +182,7 @@ final class DecoderModel implements LoadedModel {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            session.close();
-        } catch (OrtException e) {
-            log.warn("model {}: closing the session failed: {}", info.name(), e.getMessage());
-        }
-        sessionOptions.close();
-        tokenizer.close();
-        log.info("model {} closed", info.name());
+        Models.release(info.name(), session, sessionOptions, tokenizer);
     }
 
     private void ensureOpen() {

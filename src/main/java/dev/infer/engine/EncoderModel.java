@@ -15,15 +15,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A BERT-like encoder serving sentence embeddings: mean of the last hidden state over the
  * attention mask, L2-normalised. Owns the session, its options and the tokenizer. Thread-safe.
  */
 final class EncoderModel implements LoadedModel {
-    private static final Logger log = LoggerFactory.getLogger(EncoderModel.class);
 
     private final ModelInfo info;
     private final OrtSession.SessionOptions sessionOptions;
@@ -195,14 +192,7 @@ final class EncoderModel implements LoadedModel {
         } finally {
             lifecycle.writeLock().unlock();
         }
-        try {
-            session.close();
-        } catch (OrtException e) {
-            log.warn("model {}: closing the session failed: {}", info.name(), e.getMessage());
-        }
-        sessionOptions.close();
-        tokenizer.close();
-        log.info("model {} closed", info.name());
+        Models.release(info.name(), session, sessionOptions, tokenizer);
     }
 
     private EngineException notADecoder() {

@@ -179,4 +179,20 @@ public final class Models {
         int nl = message.indexOf('\n');
         return nl < 0 ? message : message.substring(0, nl);
     }
+
+    /**
+     * Releases what a loaded model owns natively, in order: the session, then the options it was
+     * built from (which must outlive it), then the tokenizer. Logs, never throws: it runs on close.
+     */
+    static void release(String name, ai.onnxruntime.OrtSession session,
+            ai.onnxruntime.OrtSession.SessionOptions options, TextTokenizer tokenizer) {
+        try {
+            session.close();
+        } catch (ai.onnxruntime.OrtException e) {
+            log.warn("model {}: closing the session failed: {}", name, e.getMessage());
+        }
+        options.close();
+        tokenizer.close();
+        log.info("model {} closed", name);
+    }
 }
