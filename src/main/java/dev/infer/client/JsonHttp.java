@@ -46,6 +46,11 @@ public final class JsonHttp {
         return client;
     }
 
+    /** The bearer token sent on every call, or null. */
+    String token() {
+        return token;
+    }
+
     /** A POST request with a JSON body (or none when {@code body} is null) and the token. */
     public HttpRequest.Builder post(String url, Object body, Duration timeout) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(url))

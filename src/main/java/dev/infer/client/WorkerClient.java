@@ -86,13 +86,11 @@ public final class WorkerClient {
     }
 
     /**
-     * Starts a generation and returns at once; read it with {@link GenerateStream#next}, which
-     * takes a deadline per chunk, and close it when done.
-     *
-     * @param headerTimeout the longest wait for the worker's response headers
+     * Prepares a generation; the first {@link GenerateStream#next} sends it and waits (within its
+     * deadline) for the first chunk. Close the stream when done.
      */
-    public GenerateStream openChunkStream(String address, GenerateRequest request, Duration headerTimeout) {
-        return GenerateStream.open(http, url(address, "/worker_generate_stream"), request, headerTimeout);
+    public GenerateStream openChunkStream(String address, GenerateRequest request) {
+        return GenerateStream.open(http, url(address, "/worker_generate_stream"), request);
     }
 
     /**

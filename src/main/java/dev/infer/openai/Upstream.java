@@ -128,7 +128,7 @@ final class Upstream {
                 throw failure(reasons, lastCode, lastStatus);
             }
             long deadline = System.nanoTime() + firstTokenTimeout.toNanos();
-            GenerateStream stream = workers.openChunkStream(address, request, firstTokenTimeout);
+            GenerateStream stream = workers.openChunkStream(address, request);
             router.acquired(address);
             ErrorCode code;
             int status = 0;
