@@ -44,9 +44,12 @@ public class BatchingBench {
         int rounds = Integer.parseInt(args[3]);
         int[] streams = Arrays.stream(args, 4, args.length).mapToInt(Integer::parseInt).toArray();
         ExecutorService pool = Executors.newCachedThreadPool();
-        for (int i = 0; i < 2; i++) {
-            round(pool, on, 4, tokens);
-            round(pool, off, 4, tokens);
+        // Both workers are JVMs: their first few thousand steps run cold code while the JIT
+        // compiles it (on the same cores), so they are warmed up before anything is measured.
+        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "30"));
+        for (int i = 0; i < warmup; i++) {
+            round(pool, on, 8, tokens);
+            round(pool, off, 8, tokens);
         }
         System.out.printf("%d new tokens per stream, greedy, %d rounds per cell (medians)%n",
                 tokens, rounds);

@@ -5,7 +5,8 @@
 # THREADS is ONNX Runtime's intra-op threads for the batching worker; the worker without batching
 # gets OFF_THREADS (default 1: it runs one session call per concurrent stream, so more threads per
 # call would only oversubscribe the cores). STREAMS overrides the list of concurrencies; ENGINE=1
-# also runs EngineBench (the same load on the engine in process, without HTTP).
+# also runs EngineBench (the same load on the engine in process, without HTTP). WARMUP is the
+# number of 8-stream rounds each worker gets before measuring (default 30).
 set -e
 cd "$(dirname "$0")/../.."
 model="${1:-../shared/models/tiny-random-LlamaForCausalLM-fp16}"

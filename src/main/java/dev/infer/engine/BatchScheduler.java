@@ -179,7 +179,7 @@ final class BatchScheduler implements AutoCloseable {
                 prefill.reset(joiners.size());
                 List<long[]> prompts = new ArrayList<>();
                 joiners.forEach(d -> prompts.add(d.sequence().ids(0, d.promptLength())));
-                float[][] logits = step.run(prompts, prefill, runOptions);
+                Logits[] logits = step.run(prompts, prefill, runOptions);
                 for (int j = 0; j < joiners.size(); j++) {
                     Decoding d = joiners.get(j);
                     if (stays(d, logits[j])) {
@@ -199,7 +199,7 @@ final class BatchScheduler implements AutoCloseable {
             largestBatch = Math.max(largestBatch, members.size());
             List<long[]> fresh = new ArrayList<>();
             members.forEach(d -> fresh.add(new long[] {d.lastToken()}));
-            float[][] logits = step.run(fresh, batch, runOptions);
+            Logits[] logits = step.run(fresh, batch, runOptions);
             next = new ArrayList<>();
             rows = new ArrayList<>();
             for (int r = 0; r < members.size(); r++) {
@@ -221,7 +221,7 @@ final class BatchScheduler implements AutoCloseable {
      * Hands a row its logits; false when it leaves the batch: finished (and completed), or failed
      * in its own listener (which fails that generation alone, not the batch).
      */
-    private boolean stays(Decoding d, float[] logits) {
+    private boolean stays(Decoding d, Logits logits) {
         boolean finished;
         try {
             finished = d.accept(logits);

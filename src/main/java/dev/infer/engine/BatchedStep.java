@@ -44,8 +44,10 @@ final class BatchedStep {
         }
     }
 
+    /** Scratch for reading one row of fp16 scores; per thread, so rows may be read anywhere. */
+    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
+
     private ByteBuffer logits = ByteBuffer.allocateDirect(0);
-    private short[] halves = new short[0];
 
     BatchedStep(OrtEnvironment env, OrtSession session, DecoderIo io, int vocab,
             long declaredLogitsWidth) {
@@ -58,12 +60,13 @@ final class BatchedStep {
 
     /**
      * Feeds {@code fresh.get(r)} (the ids of row r not yet in {@code kv}) for every row, one
-     * call, and returns each row's logits for its next token. The new keys and values land in
+     * call, and returns each row's logits for its next token, as views of the output buffer that
+     * stay valid until the next call. The new keys and values land in
      * {@code kv}, right-aligned. Rows with fewer fresh ids than the widest are padded on the left;
      * since a prefill starts from an empty cache and a decode feeds one id per row, padding is
      * always in front of a row's real tokens.
      */
-    float[][] run(List<long[]> fresh, KvBatch kv, OrtSession.RunOptions options)
+    Logits[] run(List<long[]> fresh, KvBatch kv, OrtSession.RunOptions options)
             throws OrtException {
         int rows = fresh.size();
         int width = 0;
@@ -110,9 +113,13 @@ final class BatchedStep {
             outputs.put(io.logits, own(owned, pinLogits(rows, perRow)));
             session.run(inputs, Set.of(), outputs, options).close();
             kv.advance(width, added);
-            float[][] out = new float[rows][];
+            if (io.logitsType != OnnxJavaType.FLOAT16 && io.logitsType != OnnxJavaType.FLOAT) {
+                throw new EngineException(EngineException.Reason.BAD_MODEL,
+                        "logits of type " + io.logitsType + " are not supported");
+            }
+            Logits[] out = new Logits[rows];
             for (int r = 0; r < rows; r++) {
-                out[r] = row((long) (r * perRow + perRow - 1) * vocab);
+                out[r] = new Row((long) (r * perRow + perRow - 1) * vocab);
             }
             return out;
         } finally {
@@ -135,25 +142,86 @@ final class BatchedStep {
                 io.logitsType);
     }
 
-    /** One position's logits, widened to float as {@link DecoderStep} does. */
-    private float[] row(long firstElement) {
-        float[] row = new float[vocab];
-        int at = (int) (firstElement * io.logitsType.size);
-        if (io.logitsType == OnnxJavaType.FLOAT16) {
-            if (halves.length != vocab) {
-                halves = new short[vocab];
-            }
-            logits.asShortBuffer().get(at / 2, halves);
-            for (int i = 0; i < vocab; i++) {
-                row[i] = HALF_TO_FLOAT[halves[i] & 0xFFFF];
-            }
-        } else if (io.logitsType == OnnxJavaType.FLOAT) {
-            logits.asFloatBuffer().get(at / 4, row);
-        } else {
-            throw new EngineException(EngineException.Reason.BAD_MODEL,
-                    "logits of type " + io.logitsType + " are not supported");
+    /** One position's scores in the logits buffer. */
+    private final class Row implements Logits {
+        private final int first;
+
+        Row(long firstElement) {
+            this.first = (int) firstElement;
         }
-        return row;
+
+        @Override
+        public int size() {
+            return vocab;
+        }
+
+        @Override
+        public int argmax() {
+            if (io.logitsType == OnnxJavaType.FLOAT16) {
+                return argmaxHalf(halves(), vocab);
+            }
+            return Sampler.argmax(toFloats());
+        }
+
+        /** Widened to float as {@link DecoderStep} does. */
+        @Override
+        public float[] toFloats() {
+            float[] row = new float[vocab];
+            if (io.logitsType == OnnxJavaType.FLOAT16) {
+                short[] halves = halves();
+                for (int i = 0; i < vocab; i++) {
+                    row[i] = HALF_TO_FLOAT[halves[i] & 0xFFFF];
+                }
+            } else {
+                logits.asFloatBuffer().get(first, row);
+            }
+            return row;
+        }
+
+        private short[] halves() {
+            short[] halves = HALVES.get();
+            if (halves.length < vocab) {
+                halves = new short[vocab];
+                HALVES.set(halves);
+            }
+            logits.asShortBuffer().get(first, halves, 0, vocab);
+            return halves;
+        }
+    }
+
+    /**
+     * The index of the largest of {@code n} fp16 values, the first on ties, exactly as
+     * {@link Sampler#argmax} finds it over the same values widened to float, but comparing the
+     * raw bits: flipping the magnitude bits of negative values makes their signed order the
+     * numeric order. -0 equals +0 and NaN never wins, as with float comparison.
+     */
+    static int argmaxHalf(short[] values, int n) {
+        if (isNaN(values[0])) {
+            return 0;
+        }
+        int best = 0;
+        int bestKey = order(values[0]);
+        for (int i = 1; i < n; i++) {
+            int key = order(values[i]);
+            if (key > bestKey) {
+                if (isNaN(values[i]) || (key == 0 && bestKey == -1)) {
+                    // NaN never compares greater; +0 is not greater than -0.
+                    continue;
+                }
+                best = i;
+                bestKey = key;
+            }
+        }
+        return best;
+    }
+
+    private static int order(short half) {
+        int v = half;
+        return v ^ ((v >> 15) & 0x7FFF);
+    }
+
+    private static boolean isNaN(short half) {
+        return (half & 0x7FFF) > 0x7C00;
     }
 
     /** A [rows, n] tensor of ids, mask or positions in the element type the model declares. */

@@ -61,6 +61,11 @@ final class Decoding implements AutoCloseable {
      * sampled token is then not appended when it is a stop token.
      */
     boolean accept(float[] logits) {
+        return accept(Logits.of(logits));
+    }
+
+    /** As {@link #accept(float[])}, reading the scores only as far as sampling needs. */
+    boolean accept(Logits logits) {
         int token = sampler.next(logits, seq);
         generated++;
         if (firstToken == 0) {

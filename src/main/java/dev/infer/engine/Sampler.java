@@ -19,6 +19,19 @@ final class Sampler {
     }
 
     /**
+     * Picks a token. Greedy decoding without a repetition penalty only looks for the best score;
+     * everything else works on a float copy of the scores.
+     *
+     * @param seq the tokens so far (prompt and generated): the repetition penalty applies to them
+     */
+    int next(Logits scores, KvSequence seq) {
+        if (params.greedy() && params.repetitionPenalty() == 1) {
+            return scores.argmax();
+        }
+        return next(scores.toFloats(), seq);
+    }
+
+    /**
      * Picks a token. {@code logits} is modified in place.
      *
      * @param seq the tokens so far (prompt and generated): the repetition penalty applies to them
