@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,20 +26,29 @@ import org.slf4j.LoggerFactory;
  * recomposed if the members changed (see {@link KvBatch}); (4) one decode call feeds every
  * member its last token; members that finish (stop, stop string, token limit) complete at once
  * and leave before the next step. Sampling, stop strings, seeds and streaming are per request,
- * in {@link Decoding}, exactly as when a sequence runs alone; listeners are called on this
- * thread.
+ * in {@link Decoding}, exactly as when a sequence runs alone.
+ *
+ * <p>Two threads per model share the work. The batch thread runs the forward passes and picks
+ * each row's token ({@link Decoding#choose}), which is all the next pass needs; the text thread
+ * then decodes those tokens to text, looks for stop strings, calls the listeners and completes
+ * finished generations ({@link Decoding#show}), in the order the batch thread handed them over,
+ * while the next pass already runs. A stop string therefore ends its sequence one or two steps
+ * after the token that completed it; the extra tokens are computed but neither shown nor counted.
+ * The hand-over queue is short ({@value #TEXT_BACKLOG} steps), so a slow listener slows the batch
+ * instead of piling up text.
  *
  * <p>TODO: prefill and decode are separate calls and a prompt is prefilled whole, so a long
  * prompt stalls every running sequence for its prefill; chunked prefill mixed into the decode
- * call would bound that stall. TODO: sampling, detokenizing and listener calls for all rows run
- * on this one thread after each call; spreading them over a few threads would lift the per-row
- * cost that batching does not amortise (it dominates small models: see bench/batching).
+ * call would bound that stall.
  *
  * <p>A failed call fails the requests in it (their caches are gone) and the scheduler carries on
  * with the next ones. {@link #close()} terminates the call in flight and cancels everyone.
  */
 final class BatchScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
+    /** Steps of text work the batch thread may run ahead of the text thread. */
+    static final int TEXT_BACKLOG = 4;
+    private static final Runnable STOP_TEXT = () -> { };
 
     private final String model;
     private final BatchedStep step;
@@ -52,6 +63,10 @@ final class BatchScheduler implements AutoCloseable {
     /** Row r of {@link #batch} is member r. Only the scheduler thread touches it. */
     private List<Decoding> members = new ArrayList<>();
     private final Thread thread;
+    private final Thread textThread;
+    private final BlockingQueue<Runnable> textWork = new ArrayBlockingQueue<>(TEXT_BACKLOG);
+    /** The text work of the step being prepared; handed over at the end of the iteration. */
+    private List<Runnable> stepText = new ArrayList<>();
     private volatile boolean closed;
     /** The most sequences one decode call has held so far (for tests and diagnostics). */
     private volatile int largestBatch;
@@ -65,6 +80,9 @@ final class BatchScheduler implements AutoCloseable {
         this.maxBatchSize = maxBatchSize;
         this.maxBatchTokens = maxBatchTokens;
         this.runOptions = new OrtSession.RunOptions();
+        this.textThread = new Thread(this::textLoop, "infer-text-" + model);
+        textThread.setDaemon(true);
+        textThread.start();
         this.thread = new Thread(this::loop, "infer-batch-" + model);
         thread.setDaemon(true);
         thread.start();
@@ -111,6 +129,7 @@ final class BatchScheduler implements AutoCloseable {
                 }
                 dropped.forEach(this::end);
                 iterate(joiners);
+                handOver();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -126,11 +145,55 @@ final class BatchScheduler implements AutoCloseable {
             }
             left.forEach(d -> {
                 d.cancel();
-                end(d);
+                ending(d);
             });
             members = new ArrayList<>();
             batch.release();
             prefill.release();
+            stopText();
+        }
+    }
+
+    /** Gives this step's text work to the text thread, waiting while it is too far behind. */
+    private void handOver() throws InterruptedException {
+        if (stepText.isEmpty()) {
+            return;
+        }
+        List<Runnable> work = stepText;
+        stepText = new ArrayList<>();
+        textWork.put(() -> work.forEach(Runnable::run));
+    }
+
+    /** Hands over what is left, then ends the text thread once it has done all of it. */
+    private void stopText() {
+        try {
+            handOver();
+            textWork.put(STOP_TEXT);
+            textThread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (textThread.isAlive()) {
+            log.warn("model {}: the text thread is still running after 30 s", model);
+        }
+    }
+
+    private void textLoop() {
+        while (true) {
+            Runnable work;
+            try {
+                work = textWork.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (work == STOP_TEXT) {
+                return;
+            }
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                log.warn("model {}: text work failed", model, e);
+            }
         }
     }
 
@@ -166,9 +229,14 @@ final class BatchScheduler implements AutoCloseable {
             List<KvBatch.Row> rows = new ArrayList<>();
             for (int r = 0; r < members.size(); r++) {
                 Decoding d = members.get(r);
-                if (d.generation().cancelled()) {
+                if (d.failed()) {
+                    changed = true;
+                } else if (d.stoppedByText()) {
+                    ending(d);
+                    changed = true;
+                } else if (d.generation().cancelled()) {
                     d.cancel();
-                    end(d);
+                    ending(d);
                     changed = true;
                 } else {
                     next.add(d);
@@ -218,24 +286,43 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * Hands a row its logits; false when it leaves the batch: finished (and completed), or failed
-     * in its own listener (which fails that generation alone, not the batch).
+     * Picks a row's next token and queues its text; false when the row leaves the batch
+     * (finished, and queued to complete after its text).
      */
     private boolean stays(Decoding d, Logits logits) {
-        boolean finished;
+        int token = d.choose(logits);
+        int count = d.generated();
+        stepText.add(() -> show(d, token, count));
+        if (d.finished()) {
+            ending(d);
+            return false;
+        }
+        return true;
+    }
+
+    /** On the text thread: one token's text; a throwing listener fails that generation alone. */
+    private void show(Decoding d, int token, int count) {
+        if (d.failed()) {
+            return;
+        }
         try {
-            finished = d.accept(logits);
+            d.show(token, count);
         } catch (RuntimeException e) {
             log.warn("model {}: a generation's listener failed; ending that generation", model, e);
+            d.markFailed();
             d.close();
             d.generation().result().completeExceptionally(new EngineException(
                     EngineException.Reason.RUNTIME, "generation failed: " + e, e));
-            return false;
         }
-        if (finished) {
-            end(d);
-        }
-        return !finished;
+    }
+
+    /** Queues the completion of a generation that left the batch, after its text. */
+    private void ending(Decoding d) {
+        stepText.add(() -> {
+            if (!d.failed()) {
+                end(d);
+            }
+        });
     }
 
     private void recompose(List<Decoding> next, List<KvBatch.Row> rows) {
@@ -262,7 +349,7 @@ final class BatchScheduler implements AutoCloseable {
         if (closed) {
             lost.forEach(d -> {
                 d.cancel();
-                end(d);
+                ending(d);
             });
             return;
         }
@@ -272,12 +359,12 @@ final class BatchScheduler implements AutoCloseable {
                 : new EngineException(EngineException.Reason.RUNTIME,
                         (e instanceof OrtException ? "ONNX Runtime failed: "
                                 : "generation failed: ") + e.getMessage(), e);
-        lost.forEach(d -> {
+        lost.forEach(d -> stepText.add(() -> {
             d.close();
             if (!d.generation().result().isDone()) {
                 d.generation().result().completeExceptionally(error);
             }
-        });
+        }));
     }
 
     /** Completes a finished generation and releases its sequence. */

@@ -7,7 +7,15 @@ import java.util.Set;
  * One generation's state between forward passes: its tokens, sampler, text stream and listener.
  * Both ways of stepping use it: {@link GenerationLoop} (one sequence per thread) and
  * {@link BatchScheduler} (many sequences per forward pass), so a request behaves the same either
- * way. Not thread-safe: one thread at a time drives it.
+ * way.
+ *
+ * <p>The work per token has two halves. {@link #choose} samples the token and decides whether
+ * the generation ends (stop token, token limit); {@link #show} turns the token into text, looks
+ * for stop strings and tells the listener. {@link #accept} does both in turn, on one thread. The
+ * batch scheduler runs {@code choose} on its own thread and {@code show} (in order, one token at
+ * a time) on a text thread while the next forward pass runs; each half keeps its own copy of the
+ * ids, and a stop string found by {@code show} reaches {@code choose}'s side through
+ * {@link #stoppedByText}, one or two steps later (the extra tokens are neither shown nor counted).
  */
 final class Decoding implements AutoCloseable {
     private final GenerationRequest request;
@@ -18,11 +26,17 @@ final class Decoding implements AutoCloseable {
     private final Set<Long> stopIds;
     private final KvSequence seq;
     private final Sampler sampler;
+    /** The ids {@link #stream} decodes: the text side's own copy of {@link #seq}'s. */
+    private final KvSequence textIds;
     private final TextStream stream;
     private int generated;
     private long firstToken;
     private String shown = "";
     private FinishReason reason;
+    /** Set by the text side when a stop string ended the text; then {@link #textTokens} counts. */
+    private volatile boolean stoppedByText;
+    private int textTokens;
+    private volatile boolean failed;
 
     Decoding(TextTokenizer tokenizer, Set<Long> eosIds, GenerationRequest request, long[] prompt,
             GenerationListener listener, RunningGeneration generation, long submitted) {
@@ -34,8 +48,9 @@ final class Decoding implements AutoCloseable {
         this.stopIds = new HashSet<>(eosIds);
         request.stopTokenIds().forEach(id -> stopIds.add(id.longValue()));
         this.seq = new KvSequence(prompt);
+        this.textIds = new KvSequence(prompt);
         this.sampler = new Sampler(request.sampling());
-        this.stream = new TextStream(tokenizer, seq, prompt.length, request.stop());
+        this.stream = new TextStream(tokenizer, textIds, prompt.length, request.stop());
     }
 
     KvSequence sequence() {
@@ -66,6 +81,21 @@ final class Decoding implements AutoCloseable {
 
     /** As {@link #accept(float[])}, reading the scores only as far as sampling needs. */
     boolean accept(Logits logits) {
+        int token = choose(logits);
+        show(token, generated);
+        if (stoppedByText) {
+            reason = FinishReason.STOP;
+        }
+        return reason != null;
+    }
+
+    /**
+     * The sampling half of {@link #accept}: picks the next token and appends it (unless it is a
+     * stop token). Afterwards {@link #finished()} says whether the generation ends with it.
+     *
+     * @return the token, to be handed to {@link #show} with {@link #generated()}
+     */
+    int choose(Logits logits) {
         int token = sampler.next(logits, seq);
         generated++;
         if (firstToken == 0) {
@@ -73,21 +103,55 @@ final class Decoding implements AutoCloseable {
         }
         if (stopIds.contains((long) token)) {
             reason = FinishReason.STOP;
-            return true;
+        } else {
+            seq.append(token);
+            if (generated >= request.maxNewTokens()) {
+                reason = FinishReason.LENGTH;
+            }
         }
-        seq.append(token);
+        return token;
+    }
+
+    /** The tokens chosen so far. */
+    int generated() {
+        return generated;
+    }
+
+    /**
+     * The text half of {@link #accept}: decodes {@code token} (the {@code count}th chosen), holds
+     * back what could still become a stop string, and tells the listener about new text. Calls
+     * must come in the order the tokens were chosen; a stop token shows nothing.
+     */
+    void show(int token, int count) {
+        if (stoppedByText || stopIds.contains((long) token)) {
+            return;
+        }
+        textIds.append(token);
         boolean stopString = stream.advance();
         String visible = stream.visible(stopString);
         if (visible.length() > shown.length()) {
-            listener.onText(visible, visible.substring(shown.length()), generated);
+            listener.onText(visible, visible.substring(shown.length()), count);
             shown = visible;
         }
         if (stopString) {
-            reason = FinishReason.STOP;
-        } else if (generated >= request.maxNewTokens()) {
-            reason = FinishReason.LENGTH;
+            textTokens = count;
+            stoppedByText = true;
         }
-        return reason != null;
+    }
+
+    /** True once {@link #show} met a stop string: the sequence should end at the next step. */
+    boolean stoppedByText() {
+        return stoppedByText;
+    }
+
+    /** Marks the generation as failed outside the forward pass (its listener threw). */
+    void markFailed() {
+        failed = true;
+    }
+
+    /** True after {@link #markFailed()}: the generation is already completed with its error. */
+    boolean failed() {
+        return failed;
     }
 
     /** Ends the generation as cancelled (before its limit or a stop). */
@@ -102,16 +166,18 @@ final class Decoding implements AutoCloseable {
 
     /** Flushes held-back text and builds the result; call once, after {@link #finished()}. */
     GenerationResult result() {
-        FinishReason end = reason == null ? FinishReason.LENGTH : reason;
+        FinishReason end = stoppedByText ? FinishReason.STOP
+                : reason == null ? FinishReason.LENGTH : reason;
+        int count = stoppedByText ? textTokens : generated;
         if (end != FinishReason.STOP && stream.finish()) {
             end = FinishReason.STOP;
         }
         String text = stream.text();
         if (text.length() > shown.length() && end != FinishReason.CANCELLED) {
-            listener.onText(text, text.substring(shown.length()), generated);
+            listener.onText(text, text.substring(shown.length()), count);
         }
         String full = request.echo() ? request.prompt() + text : text;
-        return new GenerationResult(full, prompt.length, generated, end, firstToken,
+        return new GenerationResult(full, prompt.length, count, end, firstToken,
                 System.nanoTime() - submitted);
     }
 
@@ -123,5 +189,6 @@ final class Decoding implements AutoCloseable {
     @Override
     public void close() {
         seq.close();
+        textIds.close();
     }
 }

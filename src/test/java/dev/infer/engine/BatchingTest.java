@@ -164,7 +164,12 @@ class BatchingTest {
             });
             GenerationResult ra = await(a.join());
             assertEquals(FinishReason.CANCELLED, ra.finishReason());
-            assertEquals(3, ra.completionTokens());
+            // The listener runs on the text thread, which may trail the batch thread by the
+            // hand-over queue and the step in flight; the batch drops the row at the step after
+            // cancel() returns, so at most that many more tokens were computed.
+            assertTrue(ra.completionTokens() >= 3
+                    && ra.completionTokens() <= 3 + BatchScheduler.TEXT_BACKLOG + 1,
+                    "cancelled after " + ra.completionTokens() + " tokens");
             assertTrue(bRunningWhenCJoined.get(20, TimeUnit.SECONDS),
                     "the waiting request took the cancelled one's slot while the other ran");
             assertEquals(await(two.submitAlone(GenerationRequest.greedy("dog", 5), null)).text(),
