@@ -221,7 +221,7 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private void iterate(List<Decoding> joiners) {
+    private void iterate(List<Decoding> joiners) throws InterruptedException {
         List<Decoding> inCall = joiners;
         try {
             boolean changed = false;
@@ -256,6 +256,8 @@ final class BatchScheduler implements AutoCloseable {
                     }
                 }
                 changed = true;
+                // The joiners' first tokens go out now, not after this iteration's decode call.
+                handOver();
             }
             if (changed) {
                 recompose(next, rows);
