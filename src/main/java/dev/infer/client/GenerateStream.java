@@ -276,7 +276,6 @@ public final class GenerateStream implements AutoCloseable {
                     return i;
                 }
             }
-            scanned = tail;
             if (eof || (!block && in.available() <= 0)) {
                 return -1;
             }
@@ -286,6 +285,8 @@ public final class GenerateStream implements AutoCloseable {
                                 + " bytes", null);
             }
             makeRoom();
+            // All of [head, tail) has been scanned; taken after makeRoom, which may move it.
+            scanned = tail;
             int n = in.read(buffer, tail, buffer.length - tail);
             if (n < 0) {
                 eof = true;
