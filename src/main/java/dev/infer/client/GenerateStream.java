@@ -161,7 +161,8 @@ public final class GenerateStream implements AutoCloseable {
      * Like {@link #next}, but when more chunks have already arrived it skips to the latest of
      * them: FastChat's {@code text} is the whole output so far, so nothing is lost, and a reader
      * that fell behind catches up with one write instead of one per token. Only bytes already
-     * received are looked at. An error chunk, a failure or the end is never skipped; it comes on
+     * decoded are looked at: frames that came in the same HTTP chunk. (Our worker flushes every
+     * frame as a chunk of its own, so against it a reader catches up one frame per call.) An error chunk, a failure or the end is never skipped; it comes on
      * the following call.
      */
     public GenerateChunk nextLatest(Duration timeout) {
