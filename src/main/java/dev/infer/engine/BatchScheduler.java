@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * while the next pass already runs. A stop string therefore ends its sequence one or two steps
  * after the token that completed it; the extra tokens are computed but neither shown nor counted.
  * The hand-over queue is short ({@value #TEXT_BACKLOG} steps), so a slow listener slows the batch
- * instead of piling up text.
+ * instead of piling up text. A batch of one or two rows does its text work itself when the text
+ * thread is idle: there the hand-over would cost more than it saves.
  *
  * <p>TODO: prefill and decode are separate calls and a prompt is prefilled whole, so a long
  * prompt stalls every running sequence for its prefill; chunked prefill mixed into the decode
@@ -48,6 +50,8 @@ final class BatchScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
     /** Steps of text work the batch thread may run ahead of the text thread. */
     static final int TEXT_BACKLOG = 4;
+    /** Batches this small do their text work on the batch thread (see {@link #handOver}). */
+    private static final int INLINE_ROWS = 2;
     private static final Runnable STOP_TEXT = () -> { };
 
     private final String model;
@@ -65,6 +69,8 @@ final class BatchScheduler implements AutoCloseable {
     private final Thread thread;
     private final Thread textThread;
     private final BlockingQueue<Runnable> textWork = new ArrayBlockingQueue<>(TEXT_BACKLOG);
+    /** Steps handed to the text thread and not yet done. */
+    private final AtomicInteger unfinishedText = new AtomicInteger();
     /** The text work of the step being prepared; handed over at the end of the iteration. */
     private List<Runnable> stepText = new ArrayList<>();
     private volatile boolean closed;
@@ -161,7 +167,31 @@ final class BatchScheduler implements AutoCloseable {
         }
         List<Runnable> work = stepText;
         stepText = new ArrayList<>();
-        textWork.put(() -> work.forEach(Runnable::run));
+        if (members.size() <= INLINE_ROWS && unfinishedText.get() == 0 && !closed) {
+            // A small batch leaves this thread time to spare, and waking the text thread for
+            // each token would cost more than the work itself; the text thread has nothing
+            // queued, so running it here keeps every generation's text in order.
+            runText(work);
+            return;
+        }
+        unfinishedText.incrementAndGet();
+        textWork.put(() -> {
+            try {
+                runText(work);
+            } finally {
+                unfinishedText.decrementAndGet();
+            }
+        });
+    }
+
+    private void runText(List<Runnable> work) {
+        for (Runnable r : work) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.warn("model {}: text work failed", model, e);
+            }
+        }
     }
 
     /** Hands over what is left, then ends the text thread once it has done all of it. */
