@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * while the next pass already runs. A stop string therefore ends its sequence one or two steps
  * after the token that completed it; the extra tokens are computed but neither shown nor counted.
  * The hand-over queue is short ({@value #TEXT_BACKLOG} steps), so a slow listener slows the batch
- * instead of piling up text. A batch of one or two rows does its text work itself when the text
+ * instead of piling up text. A batch of one row does its text work itself when the text
  * thread is idle: there the hand-over would cost more than it saves.
  *
  * <p>TODO: prefill and decode are separate calls and a prompt is prefilled whole, so a long
@@ -51,7 +51,7 @@ final class BatchScheduler implements AutoCloseable {
     /** Steps of text work the batch thread may run ahead of the text thread. */
     static final int TEXT_BACKLOG = 4;
     /** Batches this small do their text work on the batch thread (see {@link #handOver}). */
-    private static final int INLINE_ROWS = 2;
+    private static final int INLINE_ROWS = 1;
     private static final Runnable STOP_TEXT = () -> { };
 
     private final String model;
