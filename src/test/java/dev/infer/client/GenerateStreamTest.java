@@ -231,9 +231,7 @@ class GenerateStreamTest {
         GenerateStream stream = new WorkerClient((String) null).openChunkStream(
                 "http://127.0.0.1:" + port, GenerateRequest.ofPrompt("m", "hi", 8));
         streams.add(stream);
-        ClientException e = assertThrows(ClientException.class, () -> stream.next(LONG));
-        assertEquals(Kind.UNREACHABLE, e.kind(), e.getMessage());
-        assertTrue(e.getMessage().contains("connection refused"), e.getMessage());
+        failsWith(stream, Kind.UNREACHABLE, "connection refused");
     }
 
     @Test
@@ -244,9 +242,7 @@ class GenerateStreamTest {
         });
         GenerateStream stream = open();
         assertEquals("a", stream.next(LONG).text());
-        ClientException e = assertThrows(ClientException.class, () -> stream.next(LONG));
-        assertEquals(Kind.BAD_RESPONSE, e.kind(), e.getMessage());
-        assertTrue(e.getMessage().contains("unreadable stream frame"), e.getMessage());
+        failsWith(stream, Kind.BAD_RESPONSE, "unreadable stream frame");
     }
 
     @Test
@@ -256,9 +252,7 @@ class GenerateStreamTest {
             write(ex, KEEP_ALIVE, KEEP_ALIVE);
         });
         GenerateStream stream = open();
-        ClientException e = assertThrows(ClientException.class, () -> stream.next(LONG));
-        assertEquals(Kind.BAD_RESPONSE, e.kind(), e.getMessage());
-        assertTrue(e.getMessage().contains("stream ended before any chunk"), e.getMessage());
+        failsWith(stream, Kind.BAD_RESPONSE, "stream ended before any chunk");
     }
 
     @Test
@@ -426,6 +420,14 @@ class GenerateStreamTest {
                 "next(" + timeout.toMillis() + " ms) was still waiting");
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= timeout.toMillis(), "gave up after " + ms + " ms");
+        return e;
+    }
+
+    /** The next call fails with {@code kind}, its message containing {@code text}. */
+    private static ClientException failsWith(GenerateStream stream, Kind kind, String text) {
+        ClientException e = assertThrows(ClientException.class, () -> stream.next(LONG));
+        assertEquals(kind, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains(text), e.getMessage());
         return e;
     }
 }
