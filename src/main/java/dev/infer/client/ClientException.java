@@ -1,6 +1,10 @@
 package dev.infer.client;
 
 import dev.infer.protocol.ErrorCode;
+import java.net.ConnectException;
+import java.net.http.HttpConnectTimeoutException;
+import java.nio.channels.ClosedChannelException;
+import org.apache.hc.client5.http.ConnectTimeoutException;
 
 /**
  * A call to another part of the cluster that did not work. {@link #kind()} tells whether the peer
@@ -45,5 +49,22 @@ public class ClientException extends RuntimeException {
     /** FastChat's error code when the peer sent one (or the closest match), otherwise null. */
     public ErrorCode errorCode() {
         return errorCode;
+    }
+
+    /**
+     * A connection that could not be made or broke, as {@link Kind#UNREACHABLE}, for either HTTP
+     * client: "connection timed out", "connection refused", or {@code broken} followed by the
+     * cause's own message.
+     */
+    static ClientException unreachable(String url, Throwable e, String broken) {
+        String why;
+        if (e instanceof HttpConnectTimeoutException || e instanceof ConnectTimeoutException) {
+            why = "connection timed out";
+        } else if (e instanceof ConnectException || e instanceof ClosedChannelException) {
+            why = "connection refused";
+        } else {
+            why = broken + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        }
+        return new ClientException(Kind.UNREACHABLE, 0, null, url + ": " + why, e);
     }
 }

@@ -5,13 +5,11 @@ import dev.infer.protocol.GenerateChunk;
 import dev.infer.protocol.Json;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -162,8 +160,8 @@ public final class GenerateStream implements AutoCloseable {
      * them: FastChat's {@code text} is the whole output so far, so nothing is lost, and a reader
      * that fell behind catches up with one write instead of one per token. Only bytes already
      * decoded are looked at: frames that came in the same HTTP chunk. (Our worker flushes every
-     * frame as a chunk of its own, so against it a reader catches up one frame per call.) An error chunk, a failure or the end is never skipped; it comes on
-     * the following call.
+     * frame as a chunk of its own, so against it a reader catches up one frame per call.) An
+     * error chunk, a failure or the end is never skipped; it comes on the following call.
      */
     public GenerateChunk nextLatest(Duration timeout) {
         GenerateChunk chunk = next(timeout);
@@ -385,20 +383,8 @@ public final class GenerateStream implements AutoCloseable {
         post.cancel();
     }
 
-    static ClientException failure(String url, Throwable e) {
-        if (e instanceof ClientException c) {
-            return c;
-        }
-        if (e instanceof ConnectTimeoutException) {
-            return new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
-                    url + ": connection timed out", e);
-        }
-        if (e instanceof ConnectException) {
-            return new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
-                    url + ": connection refused", e);
-        }
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
-                url + ": stream broken: " + why, e);
+    private static ClientException failure(String url, Throwable e) {
+        return e instanceof ClientException c ? c
+                : ClientException.unreachable(url, e, "stream broken: ");
     }
 }

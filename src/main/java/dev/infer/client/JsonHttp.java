@@ -5,14 +5,12 @@ import dev.infer.protocol.ErrorCode;
 import dev.infer.protocol.Json;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -142,18 +140,14 @@ public final class JsonHttp {
         String url = request.uri().toString();
         try {
             return client.send(request, handler);
-        } catch (HttpConnectTimeoutException e) {
-            throw new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
-                    url + ": connection timed out", e);
         } catch (HttpTimeoutException e) {
+            if (e instanceof HttpConnectTimeoutException) {
+                throw ClientException.unreachable(url, e, "");
+            }
             throw new ClientException(ClientException.Kind.TIMEOUT, 0, ErrorCode.CONTROLLER_WORKER_TIMEOUT,
                     url + ": no answer within " + request.timeout().map(Duration::toString).orElse("the timeout"), e);
-        } catch (ConnectException | ClosedChannelException e) {
-            throw new ClientException(ClientException.Kind.UNREACHABLE, 0, null,
-                    url + ": connection refused", e);
         } catch (IOException e) {
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new ClientException(ClientException.Kind.UNREACHABLE, 0, null, url + ": " + why, e);
+            throw ClientException.unreachable(url, e, "");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClientException(ClientException.Kind.TIMEOUT, 0, null, url + ": interrupted", e);
