@@ -167,7 +167,7 @@ final class BatchScheduler implements AutoCloseable {
         }
         List<Runnable> work = stepText;
         stepText = new ArrayList<>();
-        if (members.size() <= INLINE_ROWS && unfinishedText.get() == 0 && !closed) {
+        if (members.size() <= INLINE_ROWS && unfinishedText.get() == 0) {
             // A small batch leaves this thread time to spare, and waking the text thread for
             // each token would cost more than the work itself; the text thread has nothing
             // queued, so running it here keeps every generation's text in order.
@@ -219,11 +219,8 @@ final class BatchScheduler implements AutoCloseable {
             if (work == STOP_TEXT) {
                 return;
             }
-            try {
-                work.run();
-            } catch (RuntimeException e) {
-                log.warn("model {}: text work failed", model, e);
-            }
+            // Each piece of work guards itself (runText), so one failure stops nothing else.
+            work.run();
         }
     }
 

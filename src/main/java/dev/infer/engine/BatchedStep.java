@@ -151,11 +151,6 @@ final class BatchedStep {
         }
 
         @Override
-        public int size() {
-            return vocab;
-        }
-
-        @Override
         public int argmax() {
             if (io.logitsType == OnnxJavaType.FLOAT16) {
                 return argmaxHalf(halves(), vocab);

@@ -7,9 +7,6 @@ package dev.infer.engine;
  * of a step's output is valid only until the next step of the same model.
  */
 interface Logits {
-    /** The number of scores (the vocabulary size). */
-    int size();
-
     /** The index of the highest score, the first one on ties; as {@link Sampler#argmax}. */
     int argmax();
 
@@ -19,11 +16,6 @@ interface Logits {
     /** Scores already held as floats; {@link #toFloats} hands out the array itself. */
     static Logits of(float[] values) {
         return new Logits() {
-            @Override
-            public int size() {
-                return values.length;
-            }
-
             @Override
             public int argmax() {
                 return Sampler.argmax(values);
