@@ -81,7 +81,7 @@ public final class OpenAiRequests {
             }
             return value;
         } catch (JsonProcessingException e) {
-            throw new ApiException(400, ErrorCode.VALIDATION, param(e), Json.describe(e));
+            throw new ApiException(400, ErrorCode.VALIDATION, param(e), Json.describe(e, body));
         } catch (IOException e) {
             throw new ApiException(400, ErrorCode.VALIDATION, null, "cannot read request body");
         }

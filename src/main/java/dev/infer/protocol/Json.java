@@ -6,12 +6,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import java.util.stream.Collectors;
@@ -84,7 +86,7 @@ public final class Json {
             }
             return value;
         } catch (JsonProcessingException e) {
-            throw ProtocolException.invalid(describe(e));
+            throw ProtocolException.invalid(describe(e, body));
         } catch (java.io.IOException e) {
             throw ProtocolException.invalid("cannot read request body: " + e.getMessage());
         }
@@ -92,16 +94,12 @@ public final class Json {
 
     /** A one-line, trace-free description of a Jackson failure, naming the field path. */
     public static String describe(JsonProcessingException e) {
-        String field = "";
-        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
-            field = m.getPath().stream()
-                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                    .collect(Collectors.joining(".")).replace(".[", "[");
-        }
+        String field = field(e);
         String reason = e.getOriginalMessage();
         if (reason == null) {
             reason = e.getClass().getSimpleName();
         }
+
         // Jackson's messages carry a source excerpt and hints after a newline; keep the first line.
         int newline = reason.indexOf('\n');
         if (newline >= 0) {
@@ -116,5 +114,91 @@ public final class Json {
             return "malformed JSON: " + reason;
         }
         return field.isEmpty() ? "invalid request: " + reason : "invalid field '" + field + "': " + reason;
+    }
+
+    /**
+     * As {@link #describe(JsonProcessingException)}, but a value of the wrong JSON type is said in
+     * JSON's words, looked up in {@code body} ("expected a number, got a string (\"hot\")"),
+     * instead of Jackson's, which name Java classes and coercion settings.
+     */
+    public static String describe(JsonProcessingException e, byte[] body) {
+        String got = e instanceof MismatchedInputException m && m.getTargetType() != null
+                && String.valueOf(m.getOriginalMessage()).startsWith("Cannot ")
+                ? kindOf(valueAt(body, m)) : null;
+        if (got == null) {
+            return describe(e);
+        }
+        String field = field(e);
+        return (field.isEmpty() ? "invalid request: " : "invalid field '" + field + "': ")
+                + "expected " + kind(((MismatchedInputException) e).getTargetType()) + ", got "
+                + got;
+    }
+
+    private static String field(JsonProcessingException e) {
+        if (!(e instanceof JsonMappingException m) || m.getPath().isEmpty()) {
+            return "";
+        }
+        return m.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+    }
+
+    /** The value the failure's path points at in {@code body}, or null. */
+    private static JsonNode valueAt(byte[] body, JsonMappingException e) {
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(body);
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return null;
+        }
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (node == null) {
+                return null;
+            }
+            node = r.getFieldName() != null ? node.get(r.getFieldName()) : node.get(r.getIndex());
+        }
+        return node;
+    }
+
+    private static String kindOf(JsonNode value) {
+        if (value == null) {
+            return null;
+        }
+        return switch (value.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case STRING -> "a string (\"" + shortened(value.asText()) + "\")";
+            case NUMBER -> (value.isIntegralNumber() ? "an integer (" : "a decimal number (")
+                    + shortened(value.asText()) + ")";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            default -> null;
+        };
+    }
+
+    private static String shortened(String text) {
+        return text.length() > 40 ? text.substring(0, 40) + "..." : text;
+    }
+
+    /** A Java target type in JSON's words. */
+    private static String kind(Class<?> type) {
+        if (type.isArray() || java.util.Collection.class.isAssignableFrom(type)) {
+            return "an array";
+        }
+        if (CharSequence.class.isAssignableFrom(type) || type.isEnum()) {
+            return "a string";
+        }
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class
+                || type == Short.class || type == short.class
+                || type == java.math.BigInteger.class) {
+            return "an integer";
+        }
+        if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
+            return "a number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        return "an object";
     }
 }

@@ -38,6 +38,25 @@ class JsonTest {
     }
 
     @Test
+    void a_value_of_the_wrong_type_is_described_in_json_words_not_java_ones() {
+        assertEquals("invalid field 'temperature': expected a number, got a string (\"hot\")",
+                assertThrows(ProtocolException.class, () -> Json.read(
+                        bytes("{\"temperature\":\"hot\"}"), GenerateRequest.class)).getMessage());
+        assertEquals("invalid field 'max_new_tokens': expected an integer, got a decimal number (2.5)",
+                assertThrows(ProtocolException.class, () -> Json.read(
+                        bytes("{\"max_new_tokens\":2.5}"), GenerateRequest.class)).getMessage());
+        assertEquals("invalid field 'model': expected a string, got an array",
+                assertThrows(ProtocolException.class, () -> Json.read(
+                        bytes("{\"model\":[\"m\"]}"), GenerateRequest.class)).getMessage());
+        assertEquals("invalid field 'messages': expected an array, got a string (\"hi\")",
+                assertThrows(ProtocolException.class, () -> Json.read(
+                        bytes("{\"messages\":\"hi\"}"), GenerateRequest.class)).getMessage());
+        assertEquals("invalid field 'echo': expected true or false, got an integer (1)",
+                assertThrows(ProtocolException.class, () -> Json.read(
+                        bytes("{\"echo\":1}"), GenerateRequest.class)).getMessage());
+    }
+
+    @Test
     void malformed_json_is_reported_as_such() {
         ProtocolException e = assertThrows(ProtocolException.class,
                 () -> Json.read(bytes("{\"model\":"), GenerateRequest.class));
