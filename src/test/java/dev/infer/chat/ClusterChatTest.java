@@ -73,11 +73,13 @@ class ClusterChatTest {
         try (ChatBackend b = backend()) {
             assertEquals(List.of(NAME), b.models());
             List<String> deltas = new ArrayList<>();
-            Answer a = b.chat(NAME, List.of(new ChatMessage("user", "Hello there")), greedy(10), deltas::add);
-            assertTrue(deltas.size() > 1, "streamed in pieces: " + deltas);
+            // The worker sends a slow reader fewer, larger pieces; 300 tokens take long enough
+            // that even a loaded machine reads the stream more than once.
+            Answer a = b.chat(NAME, List.of(new ChatMessage("user", "Hello there")), greedy(300), deltas::add);
+            assertTrue(deltas.size() > 1, "streamed in pieces: " + deltas.size());
             assertEquals(a.text(), String.join("", deltas));
             assertEquals("length", a.finishReason());
-            assertEquals(10, a.completionTokens());
+            assertEquals(300, a.completionTokens());
             assertEquals(worker.address(), b.details(NAME).get("worker"));
             assertEquals("2048", b.details(NAME).get("context_length"));
         }
