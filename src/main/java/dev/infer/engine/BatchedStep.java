@@ -44,10 +44,22 @@ final class BatchedStep {
         }
     }
 
+    private static final short POSITIVE_INFINITY = 0x7C00;
+    /** The sign bit and the lowest bit of each 16-bit lane of a long (see argmaxHalf). */
+    private static final long LANE_SIGNS = 0x8000_8000_8000_8000L;
+    private static final long LANE_ONES = 0x0001_0001_0001_0001L;
+    private static final boolean LITTLE_ENDIAN =
+            ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
     /** Scratch for reading one row of fp16 scores; per thread, so rows may be read anywhere. */
     private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
+    /** Scratch for one row of fp16 scores packed into longs, for {@link #argmaxHalf}. */
+    private static final ThreadLocal<long[]> WORDS = ThreadLocal.withInitial(() -> new long[0]);
 
     private ByteBuffer logits = ByteBuffer.allocateDirect(0);
+    private final IntInput idsInput = new IntInput();
+    private final IntInput maskInput = new IntInput();
+    private final IntInput positionInput = new IntInput();
 
     BatchedStep(OrtEnvironment env, OrtSession session, DecoderIo io, int vocab,
             long declaredLogitsWidth) {
@@ -99,9 +111,11 @@ final class BatchedStep {
         List<OnnxTensor> owned = new ArrayList<>();
         try {
             Map<String, OnnxTensor> inputs = new HashMap<>();
-            inputs.put(io.inputIds, own(owned, ints(io.idsType, ids, rows, width)));
-            inputs.put(io.attentionMask, own(owned, ints(io.maskType, mask, rows, total)));
-            inputs.put(io.positionIds, own(owned, ints(io.positionType, positions, rows, width)));
+            inputs.put(io.inputIds, own(owned, idsInput.tensor(io.idsType, ids, rows, width)));
+            inputs.put(io.attentionMask,
+                    own(owned, maskInput.tensor(io.maskType, mask, rows, total)));
+            inputs.put(io.positionIds,
+                    own(owned, positionInput.tensor(io.positionType, positions, rows, width)));
             if (io.useCacheBranch != null) {
                 inputs.put(io.useCacheBranch,
                         own(owned, OnnxTensor.createTensor(env, new boolean[] {past > 0})));
@@ -153,7 +167,7 @@ final class BatchedStep {
         @Override
         public int argmax() {
             if (io.logitsType == OnnxJavaType.FLOAT16) {
-                return argmaxHalf(halves(), vocab);
+                return argmaxHalf(words(), vocab);
             }
             return Sampler.argmax(toFloats());
         }
@@ -173,6 +187,17 @@ final class BatchedStep {
             return row;
         }
 
+        /** The row packed as {@link #argmaxHalf} reads it. */
+        private long[] words() {
+            long[] words = WORDS.get();
+            if (words.length < vocab / 4 + 1) {
+                words = new long[vocab / 4 + 1];
+                WORDS.set(words);
+            }
+            packHalves(logits.slice(first * 2, vocab * 2), vocab, words);
+            return words;
+        }
+
         private short[] halves() {
             short[] halves = HALVES.get();
             if (halves.length < vocab) {
@@ -189,17 +214,29 @@ final class BatchedStep {
      * {@link Sampler#argmax} finds it over the same values widened to float, but comparing the
      * raw bits: flipping the magnitude bits of negative values makes their signed order the
      * numeric order. -0 equals +0 and NaN never wins, as with float comparison.
+     *
+     * <p>The values come packed four to a long, value {@code i} in bits {@code 16 * (i % 4)} of
+     * {@code words[i / 4]} (a little-endian buffer read as longs). Once the best so far is
+     * positive (at once, for any real row of logits), the raw bits are the key: positive values
+     * order as their bits do, and negative ones have the sign bit set. Then one subtraction per
+     * long tells whether any of its four values is positive and above the best (each 16-bit lane
+     * computes {@code 0x8000 + (v & 0x7FFF) - (best + 1)}, which never borrows from the next
+     * lane), and only such a long is looked at value by value. Over 32,000 ids that is about 3
+     * times faster than comparing every value as a key.
      */
-    static int argmaxHalf(short[] values, int n) {
-        if (isNaN(values[0])) {
+    static int argmaxHalf(long[] words, int n) {
+        short head = lane(words, 0);
+        if (isNaN(head)) {
             return 0;
         }
         int best = 0;
-        int bestKey = order(values[0]);
-        for (int i = 1; i < n; i++) {
-            int key = order(values[i]);
+        int bestKey = order(head);
+        int i = 1;
+        for (; i < n && bestKey <= 0; i++) {
+            short v = lane(words, i);
+            int key = order(v);
             if (key > bestKey) {
-                if (isNaN(values[i]) || (key == 0 && bestKey == -1)) {
+                if (isNaN(v) || (key == 0 && bestKey == -1)) {
                     // NaN never compares greater; +0 is not greater than -0.
                     continue;
                 }
@@ -207,7 +244,69 @@ final class BatchedStep {
                 bestKey = key;
             }
         }
+        // From here on bestKey is the bits of a positive finite value (or the row is done).
+        for (; i < n && (i & 3) != 0; i++) {
+            short v = lane(words, i);
+            if (v > bestKey && v <= POSITIVE_INFINITY) {
+                best = i;
+                bestKey = v;
+            }
+        }
+        int whole = n >>> 2;
+        for (int w = above(words, i >>> 2, whole, bestKey); w < whole;
+                w = above(words, w + 1, whole, bestKey)) {
+            for (int k = 0; k < 4; k++) {
+                short v = (short) (words[w] >>> (k << 4));
+                if (v > bestKey && v <= POSITIVE_INFINITY) {
+                    best = (w << 2) + k;
+                    bestKey = v;
+                }
+            }
+        }
+        for (int j = Math.max(i, whole << 2); j < n; j++) {
+            short v = lane(words, j);
+            if (v > bestKey && v <= POSITIVE_INFINITY) {
+                best = j;
+                bestKey = v;
+            }
+        }
         return best;
+    }
+
+    /**
+     * Packs the first {@code n} fp16 values of {@code row} (native byte order, as ONNX Runtime
+     * writes them) into {@code words} as {@link #argmaxHalf} reads them.
+     */
+    static void packHalves(ByteBuffer row, int n, long[] words) {
+        ByteBuffer values = row.duplicate().order(ByteOrder.nativeOrder());
+        // On a little-endian machine a long read in native order holds four values in lane
+        // order, so whole longs are copied at once; the rest goes value by value.
+        int bulk = LITTLE_ENDIAN ? n >>> 2 : 0;
+        values.asLongBuffer().get(0, words, 0, bulk);
+        for (int i = bulk << 2; i < n; i++) {
+            long bits = (values.getShort(i * 2) & 0xFFFFL) << ((i & 3) << 4);
+            words[i >>> 2] = (i & 3) == 0 ? bits : words[i >>> 2] | bits;
+        }
+    }
+
+    /**
+     * The first of {@code words[from..to)} holding a positive value (its sign bit clear) whose
+     * bits exceed {@code key}, or {@code to}. A loop this plain is what the JIT compiles well;
+     * with the rare update of the best inside it, it ran three times slower in some runs.
+     */
+    private static int above(long[] words, int from, int to, int key) {
+        long threshold = LANE_ONES * (key + 1);
+        for (int w = from; w < to; w++) {
+            long x = words[w];
+            if ((((x | LANE_SIGNS) - threshold) & ~x & LANE_SIGNS) != 0) {
+                return w;
+            }
+        }
+        return to;
+    }
+
+    private static short lane(long[] words, int i) {
+        return (short) (words[i >>> 2] >>> ((i & 3) << 4));
     }
 
     private static int order(short half) {
@@ -219,18 +318,33 @@ final class BatchedStep {
         return (half & 0x7FFF) > 0x7C00;
     }
 
-    /** A [rows, n] tensor of ids, mask or positions in the element type the model declares. */
-    private OnnxTensor ints(OnnxJavaType type, long[] values, int rows, int n)
-            throws OrtException {
-        long[] shape = {rows, n};
-        if (type == OnnxJavaType.INT32) {
-            int[] narrow = new int[values.length];
-            for (int i = 0; i < values.length; i++) {
-                narrow[i] = (int) values[i];
+    /**
+     * A direct buffer reused for one integer input across steps: a tensor made from a heap
+     * array is copied by ONNX Runtime's binding into a fresh direct buffer on every call, which
+     * showed up as allocation and zeroing in the profile of every step.
+     */
+    private final class IntInput {
+        private ByteBuffer buffer = ByteBuffer.allocateDirect(0);
+
+        /** A [rows, n] tensor of {@code values} in the element type the model declares. */
+        OnnxTensor tensor(OnnxJavaType type, long[] values, int rows, int n)
+                throws OrtException {
+            int bytes = values.length * type.size;
+            if (buffer.capacity() < bytes) {
+                buffer = ByteBuffer.allocateDirect(Math.max(bytes, 2 * buffer.capacity()))
+                        .order(ByteOrder.nativeOrder());
             }
-            return OnnxTensor.createTensor(env, IntBuffer.wrap(narrow), shape);
+            ByteBuffer view = buffer.slice(0, bytes).order(ByteOrder.nativeOrder());
+            long[] shape = {rows, n};
+            if (type == OnnxJavaType.INT32) {
+                IntBuffer ints = view.asIntBuffer();
+                for (long v : values) {
+                    ints.put((int) v);
+                }
+                return OnnxTensor.createTensor(env, ints.rewind(), shape);
+            }
+            return OnnxTensor.createTensor(env, view.asLongBuffer().put(values).rewind(), shape);
         }
-        return OnnxTensor.createTensor(env, LongBuffer.wrap(values), shape);
     }
 
     private static OnnxTensor own(List<OnnxTensor> owned, OnnxTensor t) {
