@@ -281,7 +281,7 @@ function _picocli_infer_worker() {
 
   local commands=""
   local flag_opts="'-v' '--verbose' '--no-register' '-h' '--help' '-V' '--version'"
-  local arg_opts="'--model-path' '--model-name' '--host' '--port' '--worker-address' '--controller' '--limit-concurrency' '--max-batch-size' '--max-batch-tokens' '--max-queue' '--heartbeat-interval' '--threads' '--token' '--drain-timeout' '--tls-cert' '--tls-key' '--tls-ca'"
+  local arg_opts="'--model-path' '--model-name' '--host' '--port' '--worker-address' '--controller' '--limit-concurrency' '--max-batch-size' '--max-batch-tokens' '--max-queue' '--heartbeat-interval' '--frame-interval' '--threads' '--token' '--drain-timeout' '--tls-cert' '--tls-key' '--tls-ca'"
 
   type compopt &>/dev/null && compopt +o default
 
@@ -320,6 +320,9 @@ function _picocli_infer_worker() {
       return
       ;;
     '--heartbeat-interval')
+      return
+      ;;
+    '--frame-interval')
       return
       ;;
     '--threads')

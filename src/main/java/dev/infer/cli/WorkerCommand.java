@@ -93,6 +93,13 @@ public final class WorkerCommand implements Callable<Integer> {
                     "Seconds between heartbeats to the controller (default: ${DEFAULT-VALUE}).")
     double heartbeatInterval;
 
+    @Option(names = "--frame-interval", paramLabel = "MS",
+            defaultValue = "" + WorkerOptions.DEFAULT_FRAME_INTERVAL_MS,
+            description = "Least milliseconds between two progress frames of a stream; text"
+                    + " generated sooner goes in the next frame, the first text and the end at"
+                    + " once; 0 sends every token (default: ${DEFAULT-VALUE}).")
+    int frameInterval;
+
     @Option(names = "--no-register", description = "Do not register with a controller.")
     boolean noRegister;
 
@@ -210,6 +217,10 @@ public final class WorkerCommand implements Callable<Integer> {
         if (threads < 0) {
             throw CliException.usage("--threads must not be negative, got " + threads);
         }
+        if (frameInterval < 0 || frameInterval > WorkerOptions.MAX_FRAME_INTERVAL_MS) {
+            throw CliException.usage("--frame-interval must be in 0.."
+                    + WorkerOptions.MAX_FRAME_INTERVAL_MS + " ms, got " + frameInterval);
+        }
         if (port < 0 || port > 65535) {
             throw CliException.usage("--port must be in 0..65535, got " + port);
         }
@@ -231,6 +242,7 @@ public final class WorkerCommand implements Callable<Integer> {
                 .register(!noRegister)
                 .heartbeatInterval(seconds(heartbeatInterval))
                 .drainTimeout(seconds(drainTimeout))
+                .frameInterval(Duration.ofMillis(frameInterval))
                 .build();
     }
 

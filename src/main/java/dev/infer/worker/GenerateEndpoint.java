@@ -43,15 +43,18 @@ final class GenerateEndpoint {
     private final Admission admission;
     private final WorkerMetrics metrics;
     private final Duration keepAlive;
+    private final long frameIntervalNanos;
     private final Set<Generation> active = ConcurrentHashMap.newKeySet();
 
     GenerateEndpoint(
-            LoadedModel model, Admission admission, WorkerMetrics metrics, Duration keepAlive) {
+            LoadedModel model, Admission admission, WorkerMetrics metrics, Duration keepAlive,
+            Duration frameInterval) {
         this.model = model;
         this.mapper = new RequestMapper(model);
         this.admission = admission;
         this.metrics = metrics;
         this.keepAlive = keepAlive;
+        this.frameIntervalNanos = frameInterval.toNanos();
     }
 
     /** Cancels every generation still running (drain timeout, forced shutdown). */
@@ -144,13 +147,17 @@ final class GenerateEndpoint {
     private void relay(RequestMapper.Prepared p, ChunkRelay relay, FrameSink sink)
             throws IOException, InterruptedException {
         String prefix = p.request().echo() ? p.prompt() : "";
+        long notBefore = System.nanoTime();
         while (true) {
-            ChunkRelay.Event event = relay.next(keepAlive.toNanos());
+            ChunkRelay.Event event = relay.next(keepAlive.toNanos(), notBefore);
             if (event == null) {
                 sink.keepAlive();
             } else if (event instanceof ChunkRelay.Progress progress) {
                 sink.write(new GenerateChunk(prefix + progress.text(), 0,
                         Usage.of(p.promptTokens(), progress.tokens()), null));
+                // Text that comes sooner waits for the next frame: a fast model's tokens then cost
+                // one frame (a write, a wake-up, a read at the client) per interval, not each.
+                notBefore = System.nanoTime() + frameIntervalNanos;
             } else if (event instanceof ChunkRelay.Done done) {
                 GenerationResult result = done.result();
                 metrics.tokens(result.completionTokens());

@@ -13,6 +13,9 @@ import java.util.Objects;
  * @param token bearer token required on this worker's endpoints and sent to the controller
  * @param keepAlive how long a stream may stay silent before the worker sends an empty frame (a
  *     lone {@code \0}, which FastChat clients skip); it also notices a client that went away
+ * @param frameInterval the least time between two progress frames of one stream: text generated
+ *     sooner goes out together in the next frame (the first text and the end are never held);
+ *     zero sends a frame per token
  * @param registerRetryMax the longest pause between attempts to register while the controller is
  *     down (the pause starts at a quarter second and doubles)
  */
@@ -28,9 +31,14 @@ public record WorkerOptions(
         Duration heartbeatInterval,
         Duration registerRetryMax,
         Duration drainTimeout,
-        Duration keepAlive) {
+        Duration keepAlive,
+        Duration frameInterval) {
 
     public static final int DEFAULT_PORT = 21002;
+    /** The default {@link #frameInterval}, in milliseconds. */
+    public static final int DEFAULT_FRAME_INTERVAL_MS = 1;
+    /** The longest {@link #frameInterval} accepted, in milliseconds. */
+    public static final int MAX_FRAME_INTERVAL_MS = 1000;
     public static final int DEFAULT_LIMIT_CONCURRENCY = 5;
     public static final int DEFAULT_MAX_QUEUE = 64;
 
@@ -40,6 +48,7 @@ public record WorkerOptions(
         Objects.requireNonNull(registerRetryMax, "registerRetryMax");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(keepAlive, "keepAlive");
+        Objects.requireNonNull(frameInterval, "frameInterval");
         if (limitConcurrency < 1) {
             throw new IllegalArgumentException(
                     "limit-concurrency must be >= 1, got " + limitConcurrency);
@@ -53,6 +62,11 @@ public record WorkerOptions(
         }
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drain-timeout must be >= 0, got " + drainTimeout);
+        }
+        if (frameInterval.isNegative()
+                || frameInterval.compareTo(Duration.ofMillis(MAX_FRAME_INTERVAL_MS)) > 0) {
+            throw new IllegalArgumentException("frame-interval must be in 0.."
+                    + MAX_FRAME_INTERVAL_MS + " ms, got " + frameInterval);
         }
     }
 
@@ -74,6 +88,7 @@ public record WorkerOptions(
         private Duration registerRetryMax = Duration.ofSeconds(10);
         private Duration drainTimeout = Duration.ofSeconds(30);
         private Duration keepAlive = Duration.ofSeconds(1);
+        private Duration frameInterval = Duration.ofMillis(DEFAULT_FRAME_INTERVAL_MS);
 
         private Builder() {}
 
@@ -137,6 +152,11 @@ public record WorkerOptions(
             return this;
         }
 
+        public Builder frameInterval(Duration v) {
+            frameInterval = v;
+            return this;
+        }
+
         public WorkerOptions build() {
             return new WorkerOptions(
                     host,
@@ -150,7 +170,8 @@ public record WorkerOptions(
                     heartbeatInterval,
                     registerRetryMax,
                     drainTimeout,
-                    keepAlive);
+                    keepAlive,
+                    frameInterval);
         }
     }
 }

@@ -63,7 +63,8 @@ public final class WorkerServer implements AutoCloseable {
         this.options = options;
         this.admission = new Admission(options.limitConcurrency(), options.maxQueue());
         this.metrics = new WorkerMetrics(new Metrics(), admission);
-        this.generate = new GenerateEndpoint(model, admission, metrics, options.keepAlive());
+        this.generate = new GenerateEndpoint(model, admission, metrics, options.keepAlive(),
+                options.frameInterval());
     }
 
     /**

@@ -69,6 +69,19 @@ class WorkerCommandTest {
     }
 
     @Test
+    void a_frame_interval_outside_0_to_1000_ms_is_a_usage_error() {
+        for (String bad : new String[] {"-1", "1001"}) {
+            MainTest.Run r = MainTest.run("worker", "--model-path", ".", "--frame-interval", bad);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("infer worker: --frame-interval must be in 0..1000 ms, got "
+                    + bad), r.err());
+        }
+        MainTest.Run r = MainTest.run("worker", "--model-path", ".", "--frame-interval", "soon");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--frame-interval"), r.err());
+    }
+
+    @Test
     void a_controller_that_is_not_a_url_is_a_usage_error() {
         MainTest.Run r =
                 MainTest.run("worker", "--model-path", ".", "--controller", "localhost:21001");

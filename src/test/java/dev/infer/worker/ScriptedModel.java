@@ -27,6 +27,8 @@ final class ScriptedModel implements LoadedModel {
     final Semaphore permits = new Semaphore(0);
     final AtomicInteger started = new AtomicInteger();
     final AtomicInteger cancelled = new AtomicInteger();
+    /** Words produced by all generations so far. */
+    final AtomicInteger produced = new AtomicInteger();
     final CountDownLatch closed = new CountDownLatch(1);
 
     @Override
@@ -79,6 +81,7 @@ final class ScriptedModel implements LoadedModel {
                     text.append(word);
                     n++;
                     listener.onText(text.toString(), word, n);
+                    produced.incrementAndGet();
                 }
                 result.complete(new GenerationResult(text.toString(), promptTokens, n,
                         FinishReason.LENGTH, 0, System.nanoTime() - start));
