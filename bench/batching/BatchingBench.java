@@ -58,7 +58,7 @@ public class BatchingBench {
         ExecutorService pool = Executors.newCachedThreadPool();
         // Both workers are JVMs: their first few thousand steps run cold code while the JIT
         // compiles it (on the same cores), so they are warmed up before anything is measured.
-        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "30"));
+        int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "100"));
         for (int i = 0; i < warmup; i++) {
             round(pool, on, 8, tokens);
             round(pool, off, 8, tokens);

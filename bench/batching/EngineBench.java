@@ -27,7 +27,7 @@ public class EngineBench {
         int[] streams = Arrays.stream(args, 5, args.length).mapToInt(Integer::parseInt).toArray();
         try (LoadedModel on = Models.load(dir, new ModelOptions("on", threads, batch));
                 LoadedModel off = Models.load(dir, new ModelOptions("off", 1, 1))) {
-            int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "30"));
+            int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "100"));
             for (int i = 0; i < warmup; i++) {
                 round(on, 8, tokens);
                 round(off, 8, tokens);

@@ -6,7 +6,8 @@
 # gets OFF_THREADS (default 1: it runs one session call per concurrent stream, so more threads per
 # call would only oversubscribe the cores). STREAMS overrides the list of concurrencies; ENGINE=1
 # also runs EngineBench (the same load on the engine in process, without HTTP). WARMUP is the
-# number of 8-stream rounds each worker gets before measuring (default 30). OFF_CONCURRENCY is the
+# number of 8-stream rounds each worker gets before measuring (default 100). WORKER_ARGS adds
+# flags to both workers (say "--frame-interval 0" for a frame per token). OFF_CONCURRENCY is the
 # batching-off worker's --limit-concurrency: 16 (default) runs each stream's steps on its own
 # thread, on all cores at once; 1 generates sequence by sequence, as a single-slot FastChat worker.
 set -e
@@ -25,7 +26,8 @@ free_port() {
 start() { # port batch-size log threads concurrency
     java -XX:+UseSerialGC -Xss512k -XX:MaxRAMPercentage=25 -Dai.djl.offline=true \
         -jar target/infer.jar worker --model-path "$model" --port "$1" --no-register \
-        --threads "$4" --max-batch-size "$2" --limit-concurrency "$5" >/dev/null 2>"$3" &
+        --threads "$4" --max-batch-size "$2" --limit-concurrency "$5" $WORKER_ARGS \
+        >/dev/null 2>"$3" &
     echo $!
 }
 wait_up() { # port pid log
