@@ -110,8 +110,10 @@ public class BatchingBench {
     }
 
     static Stream stream(String url, String prompt, int tokens) throws Exception {
+        // ignore_eos: every stream generates exactly TOKENS tokens, even on a model (the demo)
+        // whose greedy answers end early.
         String body = JSON.writeValueAsString(java.util.Map.of("prompt", prompt,
-                "temperature", 0, "max_new_tokens", tokens));
+                "temperature", 0, "max_new_tokens", tokens, "ignore_eos", true));
         HttpPost post = new HttpPost(url);
         post.setEntity(new StringEntity(body, ContentType.APPLICATION_JSON));
         long t0 = System.nanoTime();

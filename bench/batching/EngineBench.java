@@ -2,6 +2,7 @@ import dev.infer.engine.Generation;
 import dev.infer.engine.GenerationRequest;
 import dev.infer.engine.LoadedModel;
 import dev.infer.engine.ModelOptions;
+import dev.infer.engine.SamplingParams;
 import dev.infer.engine.Models;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +59,8 @@ public class EngineBench {
         long t0 = System.nanoTime();
         List<Generation> gs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            gs.add(model.submit(GenerationRequest.greedy(prompts[i % prompts.length], tokens),
+            gs.add(model.submit(new GenerationRequest(prompts[i % prompts.length], tokens,
+                    SamplingParams.GREEDY, List.of(), List.of(), false, true),
                     null));
         }
         int total = 0;

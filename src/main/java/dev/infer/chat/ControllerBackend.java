@@ -78,7 +78,8 @@ public final class ControllerBackend implements ChatBackend {
     public Answer chat(String model, List<ChatMessage> messages, ChatSettings settings,
             Consumer<String> onDelta) {
         GenerateRequest request = new GenerateRequest(model, null, messages, settings.temperature(),
-                settings.topP(), null, null, settings.maxTokens(), null, null, null, null, null);
+                settings.topP(), null, null, settings.maxTokens(), null, null, null, null, null,
+                null);
         String address = address(model, false);
         StringBuilder shown = new StringBuilder();
         inFlight.begin();

@@ -146,6 +146,7 @@ public final class TestCommand implements Callable<Integer> {
                         null,
                         false,
                         null,
+                        null,
                         null);
         long start = System.nanoTime();
         long[] first = {0};

@@ -45,7 +45,7 @@ final class Decoding implements AutoCloseable {
         this.listener = listener;
         this.generation = generation;
         this.submitted = submitted;
-        this.stopIds = new HashSet<>(eosIds);
+        this.stopIds = request.ignoreEos() ? new HashSet<>() : new HashSet<>(eosIds);
         request.stopTokenIds().forEach(id -> stopIds.add(id.longValue()));
         this.seq = new KvSequence(prompt);
         this.textIds = new KvSequence(prompt);

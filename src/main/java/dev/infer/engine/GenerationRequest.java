@@ -10,6 +10,9 @@ import java.util.List;
  * @param stop strings that end the generation; the text returned stops before them
  * @param stopTokenIds token ids that end the generation, in addition to the model's EOS ids
  * @param echo whether the returned text starts with the prompt
+ * @param ignoreEos whether the model's EOS ids are ignored, so that only {@code maxNewTokens},
+ *     stop strings and {@code stopTokenIds} end the generation (for benchmarks that need a fixed
+ *     number of tokens, as vLLM's {@code ignore_eos})
  */
 public record GenerationRequest(
         String prompt,
@@ -17,7 +20,8 @@ public record GenerationRequest(
         SamplingParams sampling,
         List<String> stop,
         List<Integer> stopTokenIds,
-        boolean echo) {
+        boolean echo,
+        boolean ignoreEos) {
 
     public GenerationRequest {
         stop = stop == null ? List.of() : List.copyOf(stop);
@@ -29,6 +33,12 @@ public record GenerationRequest(
         if (maxNewTokens < 1) {
             throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
         }
+    }
+
+    /** A request that stops at the model's EOS ids, as nearly every request does. */
+    public GenerationRequest(String prompt, int maxNewTokens, SamplingParams sampling,
+            List<String> stop, List<Integer> stopTokenIds, boolean echo) {
+        this(prompt, maxNewTokens, sampling, stop, stopTokenIds, echo, false);
     }
 
     public static GenerationRequest greedy(String prompt, int maxNewTokens) {

@@ -60,7 +60,7 @@ public final class GenerateParams {
         List<GenerateRequest> requests = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             requests.add(new GenerateRequest(model, null, messages, r.temperature(), r.topP(), null,
-                    null, maxTokens, stop, null, null, seed(r.seed(), i), null));
+                    null, maxTokens, stop, null, null, seed(r.seed(), i), null, r.ignoreEos()));
         }
         return new Plan(model, stream, includeUsage, n, List.copyOf(requests));
     }
@@ -90,7 +90,8 @@ public final class GenerateParams {
             for (int i = 0; i < n; i++) {
                 requests.add(new GenerateRequest(model, prompt, null, r.temperature(), r.topP(),
                         null,
-                        null, maxTokens, stop, null, r.echo(), seed(r.seed(), i), null));
+                        null, maxTokens, stop, null, r.echo(), seed(r.seed(), i), null,
+                        r.ignoreEos()));
             }
         }
         return new Plan(model, stream, includeUsage, n, List.copyOf(requests));

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The bodies OpenAI's clients send, as far as {@code infer} reads them. Unknown fields are
  * ignored (SDKs send more than we use); fields whose JSON type varies (a string or a list) are
- * kept as {@link JsonNode} and checked by {@link GenerateParams}.
+ * kept as {@link JsonNode} and checked by {@link GenerateParams}. {@code ignore_eos} is vLLM's
+ * extension, passed on to the worker: generate past EOS up to the token limit (for benchmarks).
  */
 public final class OpenAiRequests {
     private OpenAiRequests() {}
@@ -33,7 +34,8 @@ public final class OpenAiRequests {
             Double frequencyPenalty,
             Boolean logprobs,
             Integer topLogprobs,
-            JsonNode tools) {}
+            JsonNode tools,
+            Boolean ignoreEos) {}
 
     /** One chat message; {@code content} is a string, an array of parts, or null. */
     public record Message(String role, JsonNode content, String name) {}
@@ -58,7 +60,8 @@ public final class OpenAiRequests {
             Boolean echo,
             Integer logprobs,
             Integer bestOf,
-            String suffix) {}
+            String suffix,
+            Boolean ignoreEos) {}
 
     /** {@code POST /v1/embeddings}. */
     public record Embeddings(String model, JsonNode input, String encodingFormat,

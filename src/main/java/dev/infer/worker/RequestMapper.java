@@ -117,8 +117,8 @@ public final class RequestMapper {
                 ? new SamplingParams(0, 1, 0, penalty, r.seed())
                 : new SamplingParams(temperature, topP, Math.max(topK, 0), penalty, r.seed());
         boolean echo = Boolean.TRUE.equals(r.echo());
-        return new Prepared(new GenerationRequest(prompt, maxNew, sampling, stop, stopIds, echo),
-                prompt, promptTokens);
+        return new Prepared(new GenerationRequest(prompt, maxNew, sampling, stop, stopIds, echo,
+                Boolean.TRUE.equals(r.ignoreEos())), prompt, promptTokens);
     }
 
     /** 40301 unless {@code name} is null (FastChat clients may omit it) or the served name. */

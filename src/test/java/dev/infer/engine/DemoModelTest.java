@@ -85,6 +85,18 @@ class DemoModelTest {
         assertTrue(result.completionTokens() < 200, result.text());
     }
 
+    @Test
+    void ignore_eos_runs_the_same_question_to_its_token_limit() throws Exception {
+        String prompt = model.renderChat(List.of(new Message("user", EOS_PROMPT)));
+        GenerationResult stopped = chat(EOS_PROMPT, 200);
+        GenerationResult result = model.submit(new GenerationRequest(prompt, 200,
+                SamplingParams.GREEDY, List.of(), List.of(), false, true), GenerationListener.NONE)
+                .result().get(60, TimeUnit.SECONDS);
+        assertEquals(FinishReason.LENGTH, result.finishReason());
+        assertEquals(200, result.completionTokens());
+        assertTrue(result.text().startsWith(stopped.text()), result.text());
+    }
+
     /** A question whose greedy answer ends with EOS (see tools/demo-model/README.md samples). */
     private static final String EOS_PROMPT = "Hello!";
 

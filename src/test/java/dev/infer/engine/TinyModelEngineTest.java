@@ -80,6 +80,21 @@ class TinyModelEngineTest {
     }
 
     @Test
+    void ignore_eos_generates_past_eos_up_to_the_token_limit() {
+        GenerationResult r = generate(counting, new GenerationRequest("the", 12,
+                SamplingParams.GREEDY, List.of(), List.of(), false, true));
+        assertTrue(r.text().startsWith(" cat sat on mat and dog ran"), r.text());
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+        assertEquals(12, r.completionTokens());
+        // stop ids the request names still end it
+        int dog = TinyModels.WORDS.indexOf("dog") + 2;
+        GenerationResult stopped = generate(counting, new GenerationRequest("the", 12,
+                SamplingParams.GREEDY, List.of(), List.of(dog), false, true));
+        assertEquals(" cat sat on mat and", stopped.text());
+        assertEquals(FinishReason.STOP, stopped.finishReason());
+    }
+
+    @Test
     void max_new_tokens_ends_the_generation_with_length() {
         GenerationResult r = generate(counting, GenerationRequest.greedy("the", 3));
         assertEquals(" cat sat on", r.text());

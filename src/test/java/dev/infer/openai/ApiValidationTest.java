@@ -2,6 +2,7 @@ package dev.infer.openai;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -154,6 +155,18 @@ class ApiValidationTest {
         String generated = post(CHAT, chat(""), "k1").headers().firstValue("x-request-id")
                 .orElseThrow();
         assertTrue(generated.startsWith("req_"), generated);
+    }
+
+    @Test
+    void ignore_eos_reaches_the_worker_and_must_be_a_boolean() throws Exception {
+        assertEquals(200, post(CHAT, chat(",\"ignore_eos\":true"), "k1").statusCode());
+        assertEquals(Boolean.TRUE, worker.requests.poll().ignoreEos());
+        assertEquals(200, post("/v1/completions", "{\"model\":\"m\",\"prompt\":\"hi\"}", "k1")
+                .statusCode());
+        assertNull(worker.requests.poll().ignoreEos());
+        JsonNode e = chatError(chat(",\"ignore_eos\":\"yes\""));
+        assertEquals("ignore_eos", e.get("param").asText());
+        assertTrue(e.get("message").asText().contains("expected true or false"), e.toString());
     }
 
     @Test

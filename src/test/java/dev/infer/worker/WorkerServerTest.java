@@ -174,6 +174,12 @@ class WorkerServerTest {
     }
 
     @Test
+    void ignore_eos_must_be_a_boolean() throws Exception {
+        assertRefused("{\"prompt\": \"hi\", \"ignore_eos\": \"yes\"}", 400, 40001, "ignore_eos",
+                "expected true or false");
+    }
+
+    @Test
     void negative_max_new_tokens_is_out_of_range() throws Exception {
         assertRefused(
                 "{\"prompt\": \"hi\", \"max_new_tokens\": -5}", 400, 40302, "max_new_tokens", "-5");
