@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.platform.Fp16Conversions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -169,7 +170,18 @@ final class BatchedStep {
             if (io.logitsType == OnnxJavaType.FLOAT16) {
                 return argmaxHalf(words(), vocab);
             }
-            return Sampler.argmax(toFloats());
+            // fp32 scores are scanned where ONNX Runtime wrote them, without a copy per row.
+            FloatBuffer scores = logits.asFloatBuffer();
+            int best = 0;
+            float max = scores.get(first);
+            for (int i = 1; i < vocab; i++) {
+                float v = scores.get(first + i);
+                if (v > max) {
+                    max = v;
+                    best = i;
+                }
+            }
+            return best;
         }
 
         /** Widened to float as {@link DecoderStep} does. */

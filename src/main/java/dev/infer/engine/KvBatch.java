@@ -44,8 +44,9 @@ import java.util.Map;
  * differ in the last bits of a logit, and so flip a near-tie.
  *
  * <p>Memory: two buffers per KV tensor, each sized for the largest batch seen (they grow by
- * doubling and are released with this object, to the garbage collector: they are plain direct
- * memory, not ONNX Runtime objects). Not thread-safe: the scheduler thread alone uses it.
+ * doubling and are dropped by {@link #release}, which the scheduler calls once its model has been
+ * idle for a while, to the garbage collector: they are plain direct memory, not ONNX Runtime
+ * objects). Not thread-safe: the scheduler thread alone uses it.
  */
 final class KvBatch {
     /** A row of a batch, as a source for {@link #compose}. */
