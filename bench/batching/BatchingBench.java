@@ -57,11 +57,15 @@ public class BatchingBench {
         int[] streams = Arrays.stream(args, 4, args.length).mapToInt(Integer::parseInt).toArray();
         ExecutorService pool = Executors.newCachedThreadPool();
         // Both workers are JVMs: their first few thousand steps run cold code while the JIT
-        // compiles it (on the same cores), so they are warmed up before anything is measured.
+        // compiles it (on the same cores), so they are warmed up before anything is measured,
+        // with one stream as well as eight (a lone stream takes other paths: its text work runs
+        // on the batch thread).
         int warmup = Integer.parseInt(System.getenv().getOrDefault("WARMUP", "100"));
         for (int i = 0; i < warmup; i++) {
             round(pool, on, 8, tokens);
             round(pool, off, 8, tokens);
+            round(pool, on, 1, tokens);
+            round(pool, off, 1, tokens);
         }
         System.out.printf("%d new tokens per stream, greedy, %d rounds per cell (medians)%n",
                 tokens, rounds);
