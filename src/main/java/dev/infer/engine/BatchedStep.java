@@ -171,17 +171,7 @@ final class BatchedStep {
                 return argmaxHalf(words(), vocab);
             }
             // fp32 scores are scanned where ONNX Runtime wrote them, without a copy per row.
-            FloatBuffer scores = logits.asFloatBuffer();
-            int best = 0;
-            float max = scores.get(first);
-            for (int i = 1; i < vocab; i++) {
-                float v = scores.get(first + i);
-                if (v > max) {
-                    max = v;
-                    best = i;
-                }
-            }
-            return best;
+            return Sampler.argmax(logits.asFloatBuffer(), first, vocab);
         }
 
         /** Widened to float as {@link DecoderStep} does. */

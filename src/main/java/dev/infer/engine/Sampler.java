@@ -1,5 +1,6 @@
 package dev.infer.engine;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -58,9 +59,24 @@ final class Sampler {
     }
 
     static int argmax(float[] logits) {
+        return argmax(FloatBuffer.wrap(logits), 0, logits.length);
+    }
+
+    /**
+     * The index (from {@code first}) of the highest of {@code n} scores in {@code scores}, the
+     * first one on ties; a NaN never wins over an earlier value. Reads the buffer in place, so a
+     * model's output is scanned without a copy.
+     */
+    static int argmax(FloatBuffer scores, int first, int n) {
         int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+        if (n == 0) {
+            return best;
+        }
+        float max = scores.get(first);
+        for (int i = 1; i < n; i++) {
+            float v = scores.get(first + i);
+            if (v > max) {
+                max = v;
                 best = i;
             }
         }
